@@ -1,0 +1,1 @@
+"""The ``ocpp16`` command line: a Typer app on top of the ocpp16 SDK."""

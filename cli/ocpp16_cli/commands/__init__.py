@@ -1,0 +1,3 @@
+"""One module per command; importing this package registers them all on the root app."""
+
+from ocpp16_cli.commands import catalog  # noqa: F401

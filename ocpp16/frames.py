@@ -1,0 +1,149 @@
+"""OCPP-J frames: CALL, CALLRESULT and CALLERROR, encoded and decoded.
+
+``decode`` checks the frame's structure only (array, message type id, unique id, field types);
+payloads are parsed into typed messages by the caller, which knows the action. Frames with an
+unknown message type id decode to :class:`Unknown`: the spec says to ignore them, and the caller
+decides how to report that.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Final
+
+import attrs
+
+from ocpp16.errors import FrameError
+
+__all__ = [
+    "CALL",
+    "CALLERROR",
+    "CALLRESULT",
+    "MAX_ID_LENGTH",
+    "Call",
+    "CallErrorFrame",
+    "CallResult",
+    "Frame",
+    "Unknown",
+    "decode",
+    "encode",
+    "new_id",
+]
+
+CALL: Final = 2
+CALLRESULT: Final = 3
+CALLERROR: Final = 4
+#: The longest unique id OCPP-J allows.
+MAX_ID_LENGTH: Final = 36
+
+
+@attrs.frozen
+class Call:
+    unique_id: str
+    action: str
+    payload: Any
+
+    def to_list(self) -> list[Any]:
+        return [CALL, self.unique_id, self.action, self.payload]
+
+
+@attrs.frozen
+class CallResult:
+    unique_id: str
+    payload: Any
+
+    def to_list(self) -> list[Any]:
+        return [CALLRESULT, self.unique_id, self.payload]
+
+
+@attrs.frozen
+class CallErrorFrame:
+    unique_id: str
+    code: str
+    description: str = ""
+    details: Any = attrs.field(factory=dict)
+
+    def to_list(self) -> list[Any]:
+        return [CALLERROR, self.unique_id, self.code, self.description, self.details]
+
+
+@attrs.frozen
+class Unknown:
+    """A frame whose message type id is not 2, 3 or 4 (to be ignored, per OCPP-J)."""
+
+    message_type: Any
+    raw: list[Any]
+
+    @property
+    def unique_id(self) -> str | None:
+        return self.raw[1] if len(self.raw) > 1 and isinstance(self.raw[1], str) else None
+
+    def to_list(self) -> list[Any]:
+        return self.raw
+
+
+Frame = Call | CallResult | CallErrorFrame | Unknown
+
+
+def new_id() -> str:
+    """A fresh unique id: a UUID4 string, exactly 36 characters."""
+    return str(uuid.uuid4())
+
+
+def encode(frame: Frame) -> str:
+    """The frame as compact JSON text."""
+    return json.dumps(frame.to_list(), separators=(",", ":"), ensure_ascii=False)
+
+
+def _id(items: list[Any], check_length: bool) -> str:
+    unique_id = items[1]
+    if not isinstance(unique_id, str):
+        raise FrameError(f"unique id must be a string, got {json.dumps(unique_id)}")
+    if check_length and len(unique_id) > MAX_ID_LENGTH:
+        raise FrameError(
+            f"unique id is {len(unique_id)} characters, at most {MAX_ID_LENGTH} allowed",
+            code="ProtocolError",
+        )
+    return unique_id
+
+
+def decode(text: str | bytes, check_id_length: bool = True) -> Frame:
+    """Parse one frame; FrameError (with the CALLERROR code to answer) when it is malformed."""
+    try:
+        items = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FrameError(f"not valid JSON: {exc}") from None
+    if not isinstance(items, list) or not items:
+        raise FrameError(f"a frame is a JSON array, got {_kind(items)}")
+    message_type = items[0]
+    if message_type not in (CALL, CALLRESULT, CALLERROR) or type(message_type) is not int:
+        return Unknown(message_type, items)
+    expected = {CALL: 4, CALLRESULT: 3, CALLERROR: 5}[message_type]
+    if len(items) != expected:
+        raise FrameError(
+            f"a message type {message_type} frame has {expected} elements, got {len(items)}",
+            code="ProtocolError" if len(items) < expected else "FormationViolation",
+        )
+    unique_id = _id(items, check_id_length)
+    if message_type == CALL:
+        action, payload = items[2], items[3]
+        if not isinstance(action, str):
+            raise FrameError(f"action must be a string, got {json.dumps(action)}")
+        if not isinstance(payload, dict):
+            raise FrameError(f"CALL payload must be a JSON object, got {_kind(payload)}")
+        return Call(unique_id, action, payload)
+    if message_type == CALLRESULT:
+        return CallResult(unique_id, items[2])
+    code, description, details = items[2], items[3], items[4]
+    if not isinstance(code, str) or not isinstance(description, str):
+        raise FrameError("CALLERROR code and description must be strings")
+    return CallErrorFrame(unique_id, code, description, details)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an empty array" if not value else "an array"
+    return f"{type(value).__name__} {json.dumps(value)[:40]}"
