@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import string as _string
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Final, TypeVar
 
@@ -22,6 +22,8 @@ __all__ = [
     "decimal_text",
     "integer",
     "member",
+    "new_instance",
+    "set_slot",
     "string",
     "tenths",
     "uri_text",
@@ -45,14 +47,21 @@ _POOL_SPAN: Final = len(_POOL)
 
 # Timestamps from 2015 (OCPP 1.6 was published) to 2035: past and future alike, millisecond steps.
 _EPOCH: Final = datetime(2015, 1, 1, tzinfo=UTC)
+_EPOCH_S: Final = int(_EPOCH.timestamp())
 _SPAN_MS: Final = int((datetime(2035, 12, 31, tzinfo=UTC) - _EPOCH).total_seconds() * 1000)
 
 # Arrays hold minItems to minItems + _EXTRA_ITEMS items.
 _EXTRA_ITEMS: Final = 3
 # Ranges wider than this are drawn skewed towards their low end (see integer()).
-_SKEW_ABOVE: Final = 10_000
+_SKEW_ABOVE: Final = 1_000
 
-_members: dict[tuple[type[Enum], tuple[str, ...]], tuple[Enum, ...]] = {}
+#: random() builds instances without running the validators (its values are valid by
+#: construction): an empty instance, then each slot set directly.
+new_instance: Final = object.__new__
+set_slot: Final = object.__setattr__
+
+_members: dict[type[Enum], tuple[Enum, ...]] = {}
+_members_except: dict[tuple[type[Enum], tuple[str, ...]], tuple[Enum, ...]] = {}
 
 
 def string(r: random.Random, max_length: int) -> str:
@@ -64,10 +73,11 @@ def string(r: random.Random, max_length: int) -> str:
 
 def integer(r: random.Random, low: int, high: int) -> int:
     """An integer in [low, high]. Wide ranges (ids, meter readings) are skewed so that small and
-    large values both occur: uniform draws would almost never give a value below a million."""
+    large values both occur: uniform draws would almost never give a small one."""
     width = high - low + 1
     if width > _SKEW_ABOVE:
-        return low + int(r.random() ** 4 * width)
+        u = r.random()
+        return low + int(u * u * width)
     return low + int(r.random() * width)
 
 
@@ -91,15 +101,21 @@ def boolean(r: random.Random) -> bool:
 
 def date_time(r: random.Random) -> datetime:
     """A UTC timestamp between 2015 and 2035 in whole milliseconds."""
-    return _EPOCH + timedelta(milliseconds=int(r.random() * _SPAN_MS))
+    # Float seconds are exact to well under a microsecond here, so the milliseconds survive.
+    return datetime.fromtimestamp(_EPOCH_S + int(r.random() * _SPAN_MS) / 1000, UTC)
 
 
 def member(r: random.Random, enum: type[E], exclude: tuple[str, ...] = ()) -> E:
     """A member of ``enum`` other than those whose value is in ``exclude``."""
-    key = (enum, exclude)
-    members = _members.get(key)
-    if members is None:
-        members = _members[key] = tuple(m for m in enum if m.value not in exclude)
+    if exclude:
+        key = (enum, exclude)
+        members = _members_except.get(key)
+        if members is None:
+            members = _members_except[key] = tuple(m for m in enum if m.value not in exclude)
+    else:
+        members = _members.get(enum)
+        if members is None:
+            members = _members[enum] = tuple(enum)
     return members[int(r.random() * len(members))]  # type: ignore[return-value]
 
 

@@ -133,12 +133,16 @@ DATE_TIME: Final[Check] = _date_time
 
 
 def member(enum: type[Enum]) -> Check:
-    allowed = ", ".join(m.value for m in enum)
+    values = {m.value: m.name for m in enum}
+    allowed = ", ".join(values)
 
     def check_member(value: Any) -> Problem | None:
         if type(value) is enum:
             return None
         if isinstance(value, str):
+            if value in values:
+                hint = f"use {enum.__name__}.{values[value]} rather than the string {value!r}"
+                return ("", f"type {enum.__name__}", TYPE, hint)
             return ("", "enum", PROPERTY, f"got {str(value)!r}, allowed: {allowed}")
         return _wrong_type(enum.__name__, value)
 

@@ -13,6 +13,8 @@ import attrs
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
 from ocpp16._model import Model, Request, Response
+from ocpp16._random import new_instance as _new
+from ocpp16._random import set_slot as _set
 
 
 class AuthorizationStatus(StrEnum):
@@ -393,11 +395,13 @@ class IdTagInfo(Model):
     def random(cls, full: bool = False, rng: Random | None = None) -> IdTagInfo:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, AuthorizationStatus),
-            expiry_date=_rnd.date_time(r) if full else None,
-            parent_id_tag=_rnd.string(r, 20) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, AuthorizationStatus))
+        _set(self, "expiry_date", _rnd.date_time(r) if full else None)
+        _set(self, "parent_id_tag", _rnd.string(r, 20) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -415,10 +419,12 @@ class AuthorizationData(Model):
     def random(cls, full: bool = False, rng: Random | None = None) -> AuthorizationData:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            id_tag=_rnd.string(r, 20),
-            id_tag_info=IdTagInfo.random(full, r) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "id_tag", _rnd.string(r, 20))
+        _set(self, "id_tag_info", IdTagInfo.random(full, r) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -437,11 +443,13 @@ class ChargingSchedulePeriod(Model):
     def random(cls, full: bool = False, rng: Random | None = None) -> ChargingSchedulePeriod:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            start_period=_rnd.integer(r, 0, 86400),
-            limit=_rnd.tenths(r, 0, 5000),
-            number_phases=_rnd.integer(r, 1, 3) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "start_period", _rnd.integer(r, 0, 86400))
+        _set(self, "limit", _rnd.tenths(r, 0, 5000))
+        _set(self, "number_phases", _rnd.integer(r, 1, 3) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -473,15 +481,19 @@ class ChargingSchedule(Model):
     def random(cls, full: bool = False, rng: Random | None = None) -> ChargingSchedule:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            charging_rate_unit=_rnd.member(r, ChargingRateUnitType),
-            charging_schedule_period=[
-                ChargingSchedulePeriod.random(full, r) for _ in range(_rnd.count(r, 0, full))
-            ],
-            duration=_rnd.integer(r, 1, 604800) if full else None,
-            start_schedule=_rnd.date_time(r) if full else None,
-            min_charging_rate=_rnd.tenths(r, 0, 1000) if full else None,
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "charging_rate_unit", _rnd.member(r, ChargingRateUnitType))
+        _set(
+            self,
+            "charging_schedule_period",
+            [ChargingSchedulePeriod.random(full, r) for _ in range(_rnd.count(r, 0, full))],
         )
+        _set(self, "duration", _rnd.integer(r, 1, 604800) if full else None)
+        _set(self, "start_schedule", _rnd.date_time(r) if full else None)
+        _set(self, "min_charging_rate", _rnd.tenths(r, 0, 1000) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -524,17 +536,19 @@ class ChargingProfile(Model):
     def random(cls, full: bool = False, rng: Random | None = None) -> ChargingProfile:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            charging_profile_id=_rnd.integer(r, 1, 2147483647),
-            stack_level=_rnd.integer(r, 0, 20),
-            charging_profile_purpose=_rnd.member(r, ChargingProfilePurposeType),
-            charging_profile_kind=_rnd.member(r, ChargingProfileKindType),
-            charging_schedule=ChargingSchedule.random(full, r),
-            transaction_id=_rnd.integer(r, 1, 2147483647) if full else None,
-            recurrency_kind=_rnd.member(r, RecurrencyKindType) if full else None,
-            valid_from=_rnd.date_time(r) if full else None,
-            valid_to=_rnd.date_time(r) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "charging_profile_id", _rnd.integer(r, 1, 2147483647))
+        _set(self, "stack_level", _rnd.integer(r, 0, 20))
+        _set(self, "charging_profile_purpose", _rnd.member(r, ChargingProfilePurposeType))
+        _set(self, "charging_profile_kind", _rnd.member(r, ChargingProfileKindType))
+        _set(self, "charging_schedule", ChargingSchedule.random(full, r))
+        _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647) if full else None)
+        _set(self, "recurrency_kind", _rnd.member(r, RecurrencyKindType) if full else None)
+        _set(self, "valid_from", _rnd.date_time(r) if full else None)
+        _set(self, "valid_to", _rnd.date_time(r) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -551,11 +565,13 @@ class KeyValue(Model):
     def random(cls, full: bool = False, rng: Random | None = None) -> KeyValue:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            key=_rnd.string(r, 50),
-            readonly=_rnd.boolean(r),
-            value=_rnd.string(r, 500) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "key", _rnd.string(r, 50))
+        _set(self, "readonly", _rnd.boolean(r))
+        _set(self, "value", _rnd.string(r, 500) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -596,15 +612,17 @@ class SampledValue(Model):
     def random(cls, full: bool = False, rng: Random | None = None) -> SampledValue:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            value=_rnd.decimal_text(r),
-            context=_rnd.member(r, ReadingContext) if full else None,
-            format=_rnd.member(r, ValueFormat) if full else None,
-            measurand=_rnd.member(r, Measurand) if full else None,
-            phase=_rnd.member(r, Phase) if full else None,
-            location=_rnd.member(r, Location) if full else None,
-            unit=_rnd.member(r, UnitOfMeasure, exclude=("Hertz",)) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "value", _rnd.decimal_text(r))
+        _set(self, "context", _rnd.member(r, ReadingContext) if full else None)
+        _set(self, "format", _rnd.member(r, ValueFormat) if full else None)
+        _set(self, "measurand", _rnd.member(r, Measurand) if full else None)
+        _set(self, "phase", _rnd.member(r, Phase) if full else None)
+        _set(self, "location", _rnd.member(r, Location) if full else None)
+        _set(self, "unit", _rnd.member(r, UnitOfMeasure, exclude=("Hertz",)) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -623,10 +641,16 @@ class MeterValue(Model):
     def random(cls, full: bool = False, rng: Random | None = None) -> MeterValue:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            timestamp=_rnd.date_time(r),
-            sampled_value=[SampledValue.random(full, r) for _ in range(_rnd.count(r, 1, full))],
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "timestamp", _rnd.date_time(r))
+        _set(
+            self,
+            "sampled_value",
+            [SampledValue.random(full, r) for _ in range(_rnd.count(r, 1, full))],
         )
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -643,9 +667,11 @@ class AuthorizeResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> AuthorizeResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            id_tag_info=IdTagInfo.random(full, r),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "id_tag_info", IdTagInfo.random(full, r))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -660,9 +686,11 @@ class AuthorizeRequest(Request["AuthorizeResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> AuthorizeRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            id_tag=_rnd.string(r, 20),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "id_tag", _rnd.string(r, 20))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -683,11 +711,13 @@ class BootNotificationResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> BootNotificationResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, RegistrationStatus),
-            current_time=_rnd.date_time(r),
-            interval=_rnd.integer(r, 1, 86400),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, RegistrationStatus))
+        _set(self, "current_time", _rnd.date_time(r))
+        _set(self, "interval", _rnd.integer(r, 1, 86400))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -736,17 +766,19 @@ class BootNotificationRequest(Request["BootNotificationResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> BootNotificationRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            charge_point_vendor=_rnd.string(r, 20),
-            charge_point_model=_rnd.string(r, 20),
-            charge_point_serial_number=_rnd.string(r, 25) if full else None,
-            charge_box_serial_number=_rnd.string(r, 25) if full else None,
-            firmware_version=_rnd.string(r, 50) if full else None,
-            iccid=_rnd.string(r, 20) if full else None,
-            imsi=_rnd.string(r, 20) if full else None,
-            meter_type=_rnd.string(r, 25) if full else None,
-            meter_serial_number=_rnd.string(r, 25) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "charge_point_vendor", _rnd.string(r, 20))
+        _set(self, "charge_point_model", _rnd.string(r, 20))
+        _set(self, "charge_point_serial_number", _rnd.string(r, 25) if full else None)
+        _set(self, "charge_box_serial_number", _rnd.string(r, 25) if full else None)
+        _set(self, "firmware_version", _rnd.string(r, 50) if full else None)
+        _set(self, "iccid", _rnd.string(r, 20) if full else None)
+        _set(self, "imsi", _rnd.string(r, 20) if full else None)
+        _set(self, "meter_type", _rnd.string(r, 25) if full else None)
+        _set(self, "meter_serial_number", _rnd.string(r, 25) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -763,9 +795,11 @@ class CancelReservationResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> CancelReservationResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, CancelReservationStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, CancelReservationStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -782,9 +816,11 @@ class CancelReservationRequest(Request["CancelReservationResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> CancelReservationRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            reservation_id=_rnd.integer(r, 1, 2147483647),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "reservation_id", _rnd.integer(r, 1, 2147483647))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -801,9 +837,11 @@ class ChangeAvailabilityResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> ChangeAvailabilityResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, AvailabilityStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, AvailabilityStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -823,10 +861,12 @@ class ChangeAvailabilityRequest(Request["ChangeAvailabilityResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> ChangeAvailabilityRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            connector_id=_rnd.integer(r, 0, 8),
-            type=_rnd.member(r, AvailabilityType),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000))
+        _set(self, "type", _rnd.member(r, AvailabilityType))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -843,9 +883,11 @@ class ChangeConfigurationResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> ChangeConfigurationResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, ConfigurationStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, ConfigurationStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -861,10 +903,12 @@ class ChangeConfigurationRequest(Request["ChangeConfigurationResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> ChangeConfigurationRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            key=_rnd.string(r, 50),
-            value=_rnd.string(r, 500),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "key", _rnd.string(r, 50))
+        _set(self, "value", _rnd.string(r, 500))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -881,9 +925,11 @@ class ClearCacheResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> ClearCacheResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, ClearCacheStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, ClearCacheStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -912,9 +958,11 @@ class ClearChargingProfileResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> ClearChargingProfileResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, ClearChargingProfileStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, ClearChargingProfileStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -942,12 +990,18 @@ class ClearChargingProfileRequest(Request["ClearChargingProfileResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> ClearChargingProfileRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            id=_rnd.integer(r, 0, 1000000) if full else None,
-            connector_id=_rnd.integer(r, 0, 8) if full else None,
-            charging_profile_purpose=_rnd.member(r, ChargingProfilePurposeType) if full else None,
-            stack_level=_rnd.integer(r, 0, 20) if full else None,
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "id", _rnd.integer(r, 0, 1000000) if full else None)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000) if full else None)
+        _set(
+            self,
+            "charging_profile_purpose",
+            _rnd.member(r, ChargingProfilePurposeType) if full else None,
         )
+        _set(self, "stack_level", _rnd.integer(r, 0, 20) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -967,10 +1021,12 @@ class DataTransferResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> DataTransferResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, DataTransferStatus),
-            data=_rnd.string(r, 64) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, DataTransferStatus))
+        _set(self, "data", _rnd.string(r, 64) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -991,11 +1047,13 @@ class DataTransferRequest(Request["DataTransferResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> DataTransferRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            vendor_id=_rnd.string(r, 255),
-            message_id=_rnd.string(r, 50) if full else None,
-            data=_rnd.string(r, 64) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "vendor_id", _rnd.string(r, 255))
+        _set(self, "message_id", _rnd.string(r, 50) if full else None)
+        _set(self, "data", _rnd.string(r, 64) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1028,9 +1086,11 @@ class DiagnosticsStatusNotificationRequest(Request["DiagnosticsStatusNotificatio
     ) -> DiagnosticsStatusNotificationRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, DiagnosticsStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, DiagnosticsStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1063,9 +1123,11 @@ class FirmwareStatusNotificationRequest(Request["FirmwareStatusNotificationRespo
     ) -> FirmwareStatusNotificationRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, FirmwareStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, FirmwareStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1095,12 +1157,14 @@ class GetCompositeScheduleResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> GetCompositeScheduleResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, GetCompositeScheduleStatus),
-            connector_id=_rnd.integer(r, 0, 8) if full else None,
-            schedule_start=_rnd.date_time(r) if full else None,
-            charging_schedule=ChargingSchedule.random(full, r) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, GetCompositeScheduleStatus))
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000) if full else None)
+        _set(self, "schedule_start", _rnd.date_time(r) if full else None)
+        _set(self, "charging_schedule", ChargingSchedule.random(full, r) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1123,11 +1187,13 @@ class GetCompositeScheduleRequest(Request["GetCompositeScheduleResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> GetCompositeScheduleRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            connector_id=_rnd.integer(r, 0, 8),
-            duration=_rnd.integer(r, 1, 604800),
-            charging_rate_unit=_rnd.member(r, ChargingRateUnitType) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000))
+        _set(self, "duration", _rnd.integer(r, 1, 604800))
+        _set(self, "charging_rate_unit", _rnd.member(r, ChargingRateUnitType) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1151,14 +1217,20 @@ class GetConfigurationResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> GetConfigurationResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            configuration_key=[KeyValue.random(full, r) for _ in range(_rnd.count(r, 0, full))]
-            if full
-            else None,
-            unknown_key=[_rnd.string(r, 50) for _ in range(_rnd.count(r, 0, full))]
-            if full
-            else None,
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(
+            self,
+            "configuration_key",
+            [KeyValue.random(full, r) for _ in range(_rnd.count(r, 0, full))] if full else None,
         )
+        _set(
+            self,
+            "unknown_key",
+            [_rnd.string(r, 50) for _ in range(_rnd.count(r, 0, full))] if full else None,
+        )
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1177,9 +1249,15 @@ class GetConfigurationRequest(Request["GetConfigurationResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> GetConfigurationRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            key=[_rnd.string(r, 50) for _ in range(_rnd.count(r, 0, full))] if full else None,
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(
+            self,
+            "key",
+            [_rnd.string(r, 50) for _ in range(_rnd.count(r, 0, full))] if full else None,
         )
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1196,9 +1274,11 @@ class GetDiagnosticsResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> GetDiagnosticsResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            file_name=_rnd.string(r, 255) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "file_name", _rnd.string(r, 255) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1227,13 +1307,15 @@ class GetDiagnosticsRequest(Request["GetDiagnosticsResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> GetDiagnosticsRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            location=_rnd.uri_text(r),
-            retries=_rnd.integer(r, 0, 10) if full else None,
-            retry_interval=_rnd.integer(r, 1, 3600) if full else None,
-            start_time=_rnd.date_time(r) if full else None,
-            stop_time=_rnd.date_time(r) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "location", _rnd.uri_text(r))
+        _set(self, "retries", _rnd.integer(r, 0, 10) if full else None)
+        _set(self, "retry_interval", _rnd.integer(r, 1, 3600) if full else None)
+        _set(self, "start_time", _rnd.date_time(r) if full else None)
+        _set(self, "stop_time", _rnd.date_time(r) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1250,9 +1332,11 @@ class GetLocalListVersionResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> GetLocalListVersionResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            list_version=_rnd.integer(r, 0, 1000000),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "list_version", _rnd.integer(r, 0, 1000000))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1281,9 +1365,11 @@ class HeartbeatResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> HeartbeatResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            current_time=_rnd.date_time(r),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "current_time", _rnd.date_time(r))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1332,11 +1418,15 @@ class MeterValuesRequest(Request["MeterValuesResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> MeterValuesRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            connector_id=_rnd.integer(r, 0, 8),
-            meter_value=[MeterValue.random(full, r) for _ in range(_rnd.count(r, 1, full))],
-            transaction_id=_rnd.integer(r, 1, 2147483647) if full else None,
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000))
+        _set(
+            self, "meter_value", [MeterValue.random(full, r) for _ in range(_rnd.count(r, 1, full))]
         )
+        _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1355,9 +1445,11 @@ class RemoteStartTransactionResponse(Response):
     ) -> RemoteStartTransactionResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, RemoteStartStopStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, RemoteStartStopStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1380,11 +1472,13 @@ class RemoteStartTransactionRequest(Request["RemoteStartTransactionResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> RemoteStartTransactionRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            id_tag=_rnd.string(r, 20),
-            connector_id=_rnd.integer(r, 0, 8) if full else None,
-            charging_profile=ChargingProfile.random(full, r) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "id_tag", _rnd.string(r, 20))
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000) if full else None)
+        _set(self, "charging_profile", ChargingProfile.random(full, r) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1401,9 +1495,11 @@ class RemoteStopTransactionResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> RemoteStopTransactionResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, RemoteStartStopStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, RemoteStartStopStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1420,9 +1516,11 @@ class RemoteStopTransactionRequest(Request["RemoteStopTransactionResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> RemoteStopTransactionRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            transaction_id=_rnd.integer(r, 1, 2147483647),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1439,9 +1537,11 @@ class ReserveNowResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> ReserveNowResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, ReservationStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, ReservationStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1470,13 +1570,15 @@ class ReserveNowRequest(Request["ReserveNowResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> ReserveNowRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            connector_id=_rnd.integer(r, 0, 8),
-            expiry_date=_rnd.date_time(r),
-            id_tag=_rnd.string(r, 20),
-            reservation_id=_rnd.integer(r, 1, 2147483647),
-            parent_id_tag=_rnd.string(r, 20) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000))
+        _set(self, "expiry_date", _rnd.date_time(r))
+        _set(self, "id_tag", _rnd.string(r, 20))
+        _set(self, "reservation_id", _rnd.integer(r, 1, 2147483647))
+        _set(self, "parent_id_tag", _rnd.string(r, 20) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1493,9 +1595,11 @@ class ResetResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> ResetResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, ResetStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, ResetStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1512,9 +1616,11 @@ class ResetRequest(Request["ResetResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> ResetRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            type=_rnd.member(r, ResetType),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "type", _rnd.member(r, ResetType))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1531,9 +1637,11 @@ class SendLocalListResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> SendLocalListResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, UpdateStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, UpdateStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1558,15 +1666,19 @@ class SendLocalListRequest(Request["SendLocalListResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> SendLocalListRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            list_version=_rnd.integer(r, 0, 1000000),
-            update_type=_rnd.member(r, UpdateType),
-            local_authorization_list=[
-                AuthorizationData.random(full, r) for _ in range(_rnd.count(r, 0, full))
-            ]
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "list_version", _rnd.integer(r, 0, 1000000))
+        _set(self, "update_type", _rnd.member(r, UpdateType))
+        _set(
+            self,
+            "local_authorization_list",
+            [AuthorizationData.random(full, r) for _ in range(_rnd.count(r, 0, full))]
             if full
             else None,
         )
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1583,9 +1695,11 @@ class SetChargingProfileResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> SetChargingProfileResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, ChargingProfileStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, ChargingProfileStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1605,10 +1719,12 @@ class SetChargingProfileRequest(Request["SetChargingProfileResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> SetChargingProfileRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            connector_id=_rnd.integer(r, 0, 8),
-            cs_charging_profiles=ChargingProfile.random(full, r),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000))
+        _set(self, "cs_charging_profiles", ChargingProfile.random(full, r))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1628,10 +1744,12 @@ class StartTransactionResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> StartTransactionResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            id_tag_info=IdTagInfo.random(full, r),
-            transaction_id=_rnd.integer(r, 1, 2147483647),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "id_tag_info", IdTagInfo.random(full, r))
+        _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1658,13 +1776,15 @@ class StartTransactionRequest(Request["StartTransactionResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> StartTransactionRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            connector_id=_rnd.integer(r, 0, 8),
-            id_tag=_rnd.string(r, 20),
-            meter_start=_rnd.integer(r, 0, 1000000000),
-            timestamp=_rnd.date_time(r),
-            reservation_id=_rnd.integer(r, 1, 2147483647) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000))
+        _set(self, "id_tag", _rnd.string(r, 20))
+        _set(self, "meter_start", _rnd.integer(r, 0, 1000000000))
+        _set(self, "timestamp", _rnd.date_time(r))
+        _set(self, "reservation_id", _rnd.integer(r, 1, 2147483647) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1713,15 +1833,17 @@ class StatusNotificationRequest(Request["StatusNotificationResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> StatusNotificationRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            connector_id=_rnd.integer(r, 0, 8),
-            error_code=_rnd.member(r, ChargePointErrorCode),
-            status=_rnd.member(r, ChargePointStatus),
-            info=_rnd.string(r, 50) if full else None,
-            timestamp=_rnd.date_time(r) if full else None,
-            vendor_id=_rnd.string(r, 255) if full else None,
-            vendor_error_code=_rnd.string(r, 50) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000))
+        _set(self, "error_code", _rnd.member(r, ChargePointErrorCode))
+        _set(self, "status", _rnd.member(r, ChargePointStatus))
+        _set(self, "info", _rnd.string(r, 50) if full else None)
+        _set(self, "timestamp", _rnd.date_time(r) if full else None)
+        _set(self, "vendor_id", _rnd.string(r, 255) if full else None)
+        _set(self, "vendor_error_code", _rnd.string(r, 50) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1740,9 +1862,11 @@ class StopTransactionResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> StopTransactionResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            id_tag_info=IdTagInfo.random(full, r) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "id_tag_info", IdTagInfo.random(full, r) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1776,16 +1900,20 @@ class StopTransactionRequest(Request["StopTransactionResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> StopTransactionRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            meter_stop=_rnd.integer(r, 0, 1000000000),
-            timestamp=_rnd.date_time(r),
-            transaction_id=_rnd.integer(r, 1, 2147483647),
-            id_tag=_rnd.string(r, 20) if full else None,
-            reason=_rnd.member(r, Reason) if full else None,
-            transaction_data=[MeterValue.random(full, r) for _ in range(_rnd.count(r, 0, full))]
-            if full
-            else None,
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "meter_stop", _rnd.integer(r, 0, 1000000000))
+        _set(self, "timestamp", _rnd.date_time(r))
+        _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647))
+        _set(self, "id_tag", _rnd.string(r, 20) if full else None)
+        _set(self, "reason", _rnd.member(r, Reason) if full else None)
+        _set(
+            self,
+            "transaction_data",
+            [MeterValue.random(full, r) for _ in range(_rnd.count(r, 0, full))] if full else None,
         )
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1802,9 +1930,11 @@ class TriggerMessageResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> TriggerMessageResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, TriggerMessageStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, TriggerMessageStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1824,10 +1954,12 @@ class TriggerMessageRequest(Request["TriggerMessageResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> TriggerMessageRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            requested_message=_rnd.member(r, MessageTrigger),
-            connector_id=_rnd.integer(r, 0, 8) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "requested_message", _rnd.member(r, MessageTrigger))
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000) if full else None)
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1844,9 +1976,11 @@ class UnlockConnectorResponse(Response):
     def random(cls, full: bool = False, rng: Random | None = None) -> UnlockConnectorResponse:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            status=_rnd.member(r, UnlockStatus),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "status", _rnd.member(r, UnlockStatus))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1863,9 +1997,11 @@ class UnlockConnectorRequest(Request["UnlockConnectorResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> UnlockConnectorRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            connector_id=_rnd.integer(r, 0, 8),
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "connector_id", _rnd.integer(r, 0, 10000))
+        return self
 
 
 @attrs.define(kw_only=True)
@@ -1903,9 +2039,11 @@ class UpdateFirmwareRequest(Request["UpdateFirmwareResponse"]):
     def random(cls, full: bool = False, rng: Random | None = None) -> UpdateFirmwareRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         r = rng or _rnd.DEFAULT_RNG
-        return cls(
-            location=_rnd.uri_text(r),
-            retrieve_date=_rnd.date_time(r),
-            retries=_rnd.integer(r, 0, 10) if full else None,
-            retry_interval=_rnd.integer(r, 1, 3600) if full else None,
-        )
+        # Values are valid by construction (the tests re-run every validator on them), so the
+        # slots are filled directly: the validators would cost more than drawing the values.
+        self = _new(cls)
+        _set(self, "location", _rnd.uri_text(r))
+        _set(self, "retrieve_date", _rnd.date_time(r))
+        _set(self, "retries", _rnd.integer(r, 0, 10) if full else None)
+        _set(self, "retry_interval", _rnd.integer(r, 1, 3600) if full else None)
+        return self

@@ -1,0 +1,120 @@
+"""Message speed: random payloads out, and parsing in, over all 56 classes with full=True.
+
+(a) ``Cls.random(full=True)`` + ``to_dict()`` + ``json.dumps`` per second, against ``json.dumps``
+    alone of the same payloads (the ceiling: what serialising costs without making them).
+(b) ``json.loads`` + ``Cls.from_dict`` per second, against ``json.loads`` + jsonschema's
+    Draft4Validator (with a date-time FormatChecker) validating the same payloads.
+
+Run: ``python -m bench.messages [--seconds-per-class S]``. One process, so one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Callable
+
+from ocpp16 import ACTIONS, Model
+from ocpp16.schemas import load_schema
+
+TARGET_RANDOM = 100_000
+TARGET_PARSE_RATIO = 5.0
+BATCH = 200
+
+
+def _rate(work: Callable[[], int], seconds: float) -> float:
+    """Items per second of ``work`` (which returns how many items it did), run for ``seconds``."""
+    done, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        done += work()
+    return done / elapsed
+
+
+def _classes() -> list[tuple[str, bool, type[Model]]]:
+    return [
+        (action.name, response, action.response if response else action.request)
+        for action in ACTIONS.values()
+        for response in (False, True)
+    ]
+
+
+def _measure(name: str, response: bool, cls: type[Model], seconds: float) -> list[float]:
+    """Rates of: making, dumping only, parsing, validating with jsonschema."""
+    from jsonschema import Draft4Validator, FormatChecker
+
+    rng = random.Random(2026)
+    payloads = [cls.random(full=True, rng=rng).to_dict() for _ in range(BATCH)]
+    texts = [json.dumps(p) for p in payloads]
+    validator = Draft4Validator(load_schema(name, response), format_checker=FormatChecker())
+
+    def make() -> int:
+        for _ in range(BATCH):
+            json.dumps(cls.random(full=True, rng=rng).to_dict())
+        return BATCH
+
+    def dump_only() -> int:
+        for payload in payloads:
+            json.dumps(payload)
+        return BATCH
+
+    def parse() -> int:
+        for text in texts:
+            cls.from_dict(json.loads(text))
+        return BATCH
+
+    def validate() -> int:
+        for text in texts:
+            validator.validate(json.loads(text))
+        return BATCH
+
+    return [_rate(work, seconds) for work in (make, dump_only, parse, validate)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds-per-class", type=float, default=0.2)
+    args = parser.parse_args()
+
+    rows: list[tuple[str, list[float]]] = [
+        (cls.__name__, _measure(name, response, cls, args.seconds_per_class))
+        for name, response, cls in _classes()
+    ]
+    header = f"{'class':40} {'random/s':>10} {'dumps/s':>10} {'parse/s':>10} {'jsonschema/s':>12}"
+    print(header + "  ratio")
+    for cls_name, (made, dumped, parsed, validated) in rows:
+        print(
+            f"{cls_name:40} {made:10,.0f} {dumped:10,.0f} {parsed:10,.0f} {validated:12,.0f}"
+            f"  {parsed / validated:4.1f}x"
+        )
+
+    def mean(i: int) -> float:
+        return sum(rates[i] for _, rates in rows) / len(rows)
+
+    def aggregate(i: int) -> float:
+        # The same number of payloads of every class: total payloads / total time.
+        return len(rows) / sum(1 / rates[i] for _, rates in rows)
+
+    ratios = [rates[2] / rates[3] for _, rates in rows]
+    print()
+    print("(a) random(full=True) + to_dict + json.dumps, payloads/s over the 56 classes")
+    print(f"    mean of the per-class rates : {mean(0):10,.0f}  (target {TARGET_RANDOM:,})")
+    print(f"    aggregate (equal mix)       : {aggregate(0):10,.0f}")
+    print(
+        f"    peer, json.dumps alone      : {aggregate(1):10,.0f}  "
+        f"ours/peer = {aggregate(0) / aggregate(1):.2f} (the ceiling)"
+    )
+    print("(b) json.loads + from_dict vs json.loads + jsonschema Draft4Validator, payloads/s")
+    print(
+        f"    aggregate: ours {aggregate(2):,.0f}, jsonschema {aggregate(3):,.0f} = "
+        f"{aggregate(2) / aggregate(3):.1f}x  (target {TARGET_PARSE_RATIO:.0f}x)"
+    )
+    print(
+        f"    per class: mean {sum(ratios) / len(ratios):.1f}x, lowest {min(ratios):.1f}x"
+        f" ({rows[ratios.index(min(ratios))][0]})"
+    )
+
+
+if __name__ == "__main__":
+    main()
