@@ -122,8 +122,8 @@ PROFILE: dict[str, Any] = SPEC_EXAMPLES[2][1]
 
 def _with(base: dict[str, Any], path: list[str | int], value: Any) -> dict[str, Any]:
     """A deep copy of ``base`` with ``value`` at ``path``; ``...`` as value deletes the key."""
-    copy = json.loads(json.dumps(base))
-    node = copy
+    copy: dict[str, Any] = json.loads(json.dumps(base))
+    node: Any = copy
     for step in path[:-1]:
         node = node[step]
     if value is ...:

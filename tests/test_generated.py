@@ -42,7 +42,7 @@ def validate_deep(obj: Any) -> None:
     """Run every attrs validator of ``obj`` and of the objects inside it."""
     if isinstance(obj, Model):
         attrs.validate(obj)  # type: ignore[arg-type]
-        for field in attrs.fields(type(obj)):
+        for field in attrs.fields(type(obj)):  # type: ignore[arg-type]
             validate_deep(getattr(obj, field.name))
     elif isinstance(obj, list):
         for item in obj:
@@ -167,7 +167,8 @@ def test_enum_values_all_occur() -> None:
                 if isinstance(item, list):
                     stack += item
                 elif isinstance(item, Model):
-                    stack += [getattr(item, f.name) for f in attrs.fields(type(item))]
+                    fields = attrs.fields(type(item))  # type: ignore[arg-type]
+                    stack += [getattr(item, f.name) for f in fields]
                 elif isinstance(item, Enum):
                     seen[type(item).__name__].add(item.value)
     for enum_name in ocpp16._generated.__all__:

@@ -26,7 +26,7 @@ def test_valid_construction_and_defaults() -> None:
 
 def test_classes_are_keyword_only() -> None:
     with pytest.raises(TypeError):
-        ocpp16.BootNotificationRequest("Acme", "X1")  # type: ignore[misc]
+        ocpp16.BootNotificationRequest("Acme", "X1")  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
@@ -41,19 +41,25 @@ def test_classes_are_keyword_only() -> None:
             "format date-time",
         ),
         (
-            lambda: ocpp16.HeartbeatResponse(current_time="2026-01-01T00:00:00Z"),
+            lambda: ocpp16.HeartbeatResponse(current_time="2026-01-01T00:00:00Z"),  # type: ignore[arg-type]
             "$.currentTime",
             "type date-time",
         ),
         (
             lambda: ocpp16.BootNotificationResponse(
-                status="Accepted", current_time=NOW, interval=10
+                status="Accepted",  # type: ignore[arg-type]
+                current_time=NOW,
+                interval=10,
             ),
             "$.status",
             "type RegistrationStatus",
         ),
         (
-            lambda: ocpp16.BootNotificationResponse(status="Yes", current_time=NOW, interval=10),
+            lambda: ocpp16.BootNotificationResponse(
+                status="Yes",  # type: ignore[arg-type]
+                current_time=NOW,
+                interval=10,
+            ),
             "$.status",
             "enum",
         ),
@@ -63,7 +69,10 @@ def test_classes_are_keyword_only() -> None:
             "minItems 1",
         ),
         (
-            lambda: ocpp16.MeterValuesRequest(connector_id=1, meter_value=[{"timestamp": NOW}]),
+            lambda: ocpp16.MeterValuesRequest(
+                connector_id=1,
+                meter_value=[{"timestamp": NOW}],  # type: ignore[list-item]
+            ),
             "$.meterValue[0]",
             "type MeterValue",
         ),
