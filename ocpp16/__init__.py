@@ -7,7 +7,14 @@ The messages are generated from the OCPP 1.6 JSON schemas::
     request = BootNotificationRequest.random(full=True)
     payload = request.to_dict()
     again = BootNotificationRequest.from_dict(payload)
+
+and sent as a charge point (``connect`` loads the WebSocket client on first use)::
+
+    with ocpp16.connect("ws://localhost:9000/ocpp/CP001") as cp:
+        response = cp.call(HeartbeatRequest())  # a HeartbeatResponse
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ocpp16 import _generated
 from ocpp16._action import Action, Sender
@@ -21,9 +28,11 @@ from ocpp16.errors import (
     DNSError,
     FrameError,
     HandshakeError,
+    InputError,
     InvalidResponse,
     OcppError,
     RefusedError,
+    SchemaViolations,
     SubprotocolError,
     TLSError,
     TransportError,
@@ -32,29 +41,83 @@ from ocpp16.errors import (
 )
 from ocpp16.registry import resolve_action
 
+if TYPE_CHECKING:
+    from ocpp16.client import ChargePoint, connect
+
+if TYPE_CHECKING:
+    from ocpp16.server import (
+        CentralSystem,
+        ChargePointSession,
+        ConnectionEvent,
+        Exchange,
+        FrameEvent,
+        Server,
+        server_ssl_context,
+    )
+
 __version__ = "0.1.0"
 
 __all__ = [
     "Action",
     "CallError",
     "CallTimeout",
+    "CentralSystem",
+    "ChargePoint",
+    "ChargePointSession",
     "ConnectError",
     "ConnectionClosed",
+    "ConnectionEvent",
     "DNSError",
+    "Exchange",
     "FrameError",
+    "FrameEvent",
     "HandshakeError",
+    "InputError",
     "InvalidResponse",
     "Model",
     "OcppError",
     "RefusedError",
     "Request",
     "Response",
+    "SchemaViolations",
     "Sender",
+    "Server",
     "SubprotocolError",
     "TLSError",
     "TransportError",
     "UnknownAction",
     "ValidationError",
+    "connect",
     "resolve_action",
+    "server_ssl_context",
 ]
 __all__ += _generated.__all__
+
+# The server pulls in websockets' server and ssl: loaded on first use, not by `import ocpp16`.
+_SERVER_NAMES = frozenset(
+    {
+        "CentralSystem",
+        "ChargePointSession",
+        "ConnectionEvent",
+        "Exchange",
+        "FrameEvent",
+        "Server",
+        "server_ssl_context",
+    }
+)
+
+
+# The client pulls in websocket-client: loaded on first use too.
+_CLIENT_NAMES = frozenset({"ChargePoint", "connect"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SERVER_NAMES:
+        from ocpp16 import server
+
+        return getattr(server, name)
+    if name in _CLIENT_NAMES:
+        from ocpp16 import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'ocpp16' has no attribute {name!r}")

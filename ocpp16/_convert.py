@@ -26,7 +26,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from ocpp16._validators import json_type
 from ocpp16.errors import ErrorCode, ValidationError
 
-__all__ = ["format_date_time", "from_dict", "parse_date_time", "to_dict"]
+__all__ = ["format_date_time", "from_dict", "json_type_of", "parse_date_time", "to_dict"]
 
 T = TypeVar("T")
 
@@ -161,6 +161,22 @@ def _make_converter() -> cattrs.Converter:
 
     converter.register_structure_hook_factory(_is_list, list_hook)
 
+    def optional_hook(target: Any) -> Callable[[Any, Any], Any]:
+        # cattrs takes null for an optional field; the schemas allow null nowhere: an optional
+        # field is absent or holds a value of its type.
+        (inner_type,) = (arg for arg in typing.get_args(target) if arg is not type(None))
+        inner = converter.get_structure_hook(inner_type)
+        expected = json_type_of(inner_type)
+
+        def structure_optional(value: Any, _: Any) -> Any:
+            if value is None:
+                raise _wrong_type(expected, value)
+            return inner(value, inner_type)
+
+        return structure_optional
+
+    converter.register_structure_hook_factory(_is_optional, optional_hook)
+
     def class_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
         # Registered per enum class: cattrs would dispatch a StrEnum to the str hook.
         for field_type in typing.get_type_hints(cls).values():
@@ -205,6 +221,23 @@ def _enums_in(hint: Any) -> list[type[Enum]]:
 
 def _is_model(cls: Any) -> bool:
     return isinstance(cls, type) and attrs.has(cls) and "Model" in {c.__name__ for c in cls.__mro__}
+
+
+def _is_optional(hint: Any) -> bool:
+    args = typing.get_args(hint)
+    return len(args) == 2 and type(None) in args
+
+
+def json_type_of(hint: Any) -> str:
+    """The JSON type holding values of the field type ``hint`` (``string`` for ``str | None``)."""
+    if _is_optional(hint):
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    if _is_list(hint):
+        return "array"
+    if _is_model(hint):
+        return "object"
+    names = {bool: "boolean", int: "integer", float: "number"}
+    return names.get(hint, "string")  # str, datetime and the StrEnums
 
 
 def _is_list(cls: Any) -> bool:

@@ -4,6 +4,8 @@
 
     OcppError
     ├── ValidationError           a payload breaks its schema (JSON path, constraint, OCPP-J code)
+    │   └── SchemaViolations      every way it breaks it, not only the first
+    ├── InputError                input to fix before anything is sent (a URL, JSON text, a file)
     ├── FrameError                text that is not a valid OCPP-J frame (FormationViolation, ...)
     ├── UnknownAction             a name that is none of the 28 actions (with the closest ones)
     ├── CallError                 the peer answered a CALL with a CALLERROR
@@ -36,9 +38,11 @@ __all__ = [
     "ErrorCode",
     "FrameError",
     "HandshakeError",
+    "InputError",
     "InvalidResponse",
     "OcppError",
     "RefusedError",
+    "SchemaViolations",
     "SubprotocolError",
     "TLSError",
     "TransportError",
@@ -104,6 +108,32 @@ class ValidationError(OcppError, ValueError):
     def at(self, prefix: str) -> ValidationError:
         """The same error seen from an enclosing object: ``prefix`` + our path without its ``$``."""
         return ValidationError(prefix + self.path[1:], self.constraint, self.code, self.detail)
+
+
+class SchemaViolations(ValidationError):
+    """Every way a payload breaks its schema: ``violations``, field by field, unknown keys last.
+
+    ``path``, ``constraint`` and ``code`` are those of the first violation, so code that handles a
+    ValidationError handles this one too.
+    """
+
+    def __init__(self, violations: list[ValidationError]) -> None:
+        if not violations:
+            raise ValueError("SchemaViolations needs at least one violation")
+        self.violations = violations
+        first = violations[0]
+        super().__init__(first.path, first.constraint, first.code, first.detail)
+
+    def __str__(self) -> str:
+        return "; ".join(str(v) for v in self.violations)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.violations,))
+
+
+class InputError(OcppError, ValueError):
+    """Input to fix before anything is sent: a URL that is not a WebSocket URL, text that is not
+    JSON, a certificate file that cannot be loaded. The message says what and where."""
 
 
 class FrameError(OcppError):

@@ -9,7 +9,7 @@ decides how to report that.
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from typing import Any, Final
 
 import attrs
@@ -88,12 +88,20 @@ Frame = Call | CallResult | CallErrorFrame | Unknown
 
 def new_id() -> str:
     """A fresh unique id: a UUID4 string, exactly 36 characters."""
-    return str(uuid.uuid4())
+    # What str(uuid.uuid4()) makes, in half the time (it is on every call's path).
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_ENCODE: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def encode(frame: Frame) -> str:
     """The frame as compact JSON text."""
-    return json.dumps(frame.to_list(), separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(frame.to_list())
 
 
 def _id(items: list[Any], check_length: bool) -> str:

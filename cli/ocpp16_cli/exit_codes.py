@@ -40,6 +40,6 @@ def exit_code_for(exc: BaseException) -> ExitCode:
         return ExitCode.INVALID_RESPONSE
     if isinstance(exc, errors.ConnectionClosed | errors.FrameError | errors.TransportError):
         return ExitCode.CONNECTION_LOST
-    if isinstance(exc, errors.ValidationError | errors.UnknownAction):
+    if isinstance(exc, errors.ValidationError | errors.UnknownAction | errors.InputError):
         return ExitCode.USAGE
     return ExitCode.FAILURE

@@ -1,3 +1,7 @@
 """One module per command; importing this package registers them all on the root app."""
 
-from ocpp16_cli.commands import catalog  # noqa: F401
+from ocpp16_cli.commands import (
+    catalog,  # noqa: F401
+    send,  # noqa: F401
+    serve,  # noqa: F401
+)

@@ -35,8 +35,10 @@ def list_actions(
     from rich.table import Table
 
     table = Table(title="OCPP 1.6 actions", title_justify="left")
-    table.add_column("Action", style="bold")
-    table.add_column("Sent by")
+    # Names and senders never wrap nor shrink to an ellipsis; the summaries take what is left.
+    longest = max(len(name) for name in ACTIONS)
+    table.add_column("Action", style="bold", no_wrap=True, min_width=longest)
+    table.add_column("Sent by", no_wrap=True)
     table.add_column("What it does")
     senders = {"cp": "charge point", "cs": "central system", "both": "either side"}
     for action in ACTIONS.values():

@@ -1,0 +1,66 @@
+"""Payloads given on the command line: ``ACTION=JSON``, ``ACTION=@file.json`` or ``ACTION``.
+
+Every payload is validated against its schema when the command starts; a defect becomes a
+ValidationError whose path starts with the option and action (``--respond BootNotification
+$.status: violates enum (...)``), text that is not JSON an InputError: the CLI shows either as
+one line, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ocpp16 import Action, Model
+
+__all__ = ["load_json", "parse_payload_option"]
+
+
+def load_json(text: str, where: str) -> Any:
+    """JSON from ``text``, or from the file it names after ``@``; ValidationError otherwise."""
+    from ocpp16.errors import InputError
+
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{where}: cannot read {text[1:]}: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{where}: not JSON: {exc}") from None
+
+
+def parse_payload_option(
+    option: str, value: str, *, response: bool, sender: str
+) -> tuple[Action, Model | None]:
+    """``ACTION[=JSON|@file]`` as the action and its validated message (None when not given).
+
+    ``response`` picks the response class (else the request); ``sender`` (``cp`` or ``cs``) is the
+    side that must send the action's request.
+    """
+    from ocpp16 import ValidationError, resolve_action
+    from ocpp16.errors import InputError
+
+    name, has_payload, text = value.partition("=")
+    action = resolve_action(name)
+    sends = (
+        action.sender.charge_point_sends if sender == "cp" else action.sender.central_system_sends
+    )
+    if not sends:
+        role = "charge points send" if sender == "cp" else "the central system sends"
+        raise InputError(
+            f"{option} {action.name}: {option} takes actions that {role}; "
+            f"{action.name} goes the other way"
+        )
+    if not has_payload:
+        return action, None
+    where = f"{option} {action.name}"
+    payload = load_json(text, where)
+    cls = action.response if response else action.request
+    try:
+        return action, cls.from_dict(payload)
+    except ValidationError as exc:
+        raise exc.at(f"{where} $") from None

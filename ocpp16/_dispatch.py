@@ -1,0 +1,212 @@
+"""Frame in, frame out: what a receiver makes of one OCPP-J text message. Pure, no I/O.
+
+:func:`receive` sorts a message into a valid CALL (typed request), an invalid one (with the
+CALLERROR to answer), an answer to one of our own CALLs, or a frame to ignore. The CALLERROR
+codes follow OCPP-J 1.6:
+
+=============================================  ================================
+what is wrong                                  code
+=============================================  ================================
+not JSON, not an array, extra elements          FormationViolation
+too few elements, unique id over 36 characters  ProtocolError
+action unknown                                  NotImplemented
+action the sender's role never sends            NotSupported
+required field missing                          OccurenceConstraintViolation
+field of the wrong JSON type                    TypeConstraintViolation
+bad value, too long, not in the enumeration     PropertyConstraintViolation
+=============================================  ================================
+
+The description names the JSON path and constraint of every violation (``$.chargePointModel:
+violates required (missing)``, several joined by ``; ``) and the details carry the first one's as
+``{"path": ..., "constraint": ...}``; the code is the first one's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any, Final
+
+import attrs
+
+from ocpp16._action import Action, Sender
+from ocpp16._generated.actions import ACTIONS
+from ocpp16._model import Model
+from ocpp16._violations import violations
+from ocpp16.errors import (
+    CallError,
+    ErrorCode,
+    FrameError,
+    InvalidResponse,
+    ValidationError,
+)
+from ocpp16.frames import (
+    Call,
+    CallErrorFrame,
+    CallResult,
+    Unknown,
+    decode,
+)
+
+__all__ = [
+    "UNKNOWN_ID",
+    "Answer",
+    "Ignored",
+    "Incoming",
+    "Invalid",
+    "Valid",
+    "error_frame",
+    "parse_answer",
+    "receive",
+    "result_frame",
+]
+
+#: The unique id of a CALLERROR answering text whose own id cannot be read (as OCPP 2.0.1 says).
+UNKNOWN_ID: Final = "-1"
+
+
+@attrs.frozen
+class Valid:
+    """A CALL that passed every check: ``request`` is the typed payload."""
+
+    frame: Call
+    action: Action
+    request: Model
+
+
+@attrs.frozen
+class Invalid:
+    """A message to answer with ``reply``, a CALLERROR; ``raw`` is the JSON (or text) received."""
+
+    raw: Any
+    reply: CallErrorFrame
+    action: str | None = None
+
+    @property
+    def problem(self) -> str:
+        """The code and description of the reply, as one line."""
+        return f"{self.reply.code}: {self.reply.description}"
+
+
+@attrs.frozen
+class Answer:
+    """A CALLRESULT or CALLERROR: the answer to a CALL we sent (if its id matches one)."""
+
+    frame: CallResult | CallErrorFrame
+
+
+@attrs.frozen
+class Ignored:
+    """A frame with an unknown message type id, which OCPP-J says to ignore."""
+
+    frame: Unknown
+    reason: str
+
+
+Incoming = Valid | Invalid | Answer | Ignored
+
+
+def error_frame(
+    unique_id: str, code: ErrorCode, description: str, details: dict[str, Any] | None = None
+) -> CallErrorFrame:
+    return CallErrorFrame(unique_id, code, description, details if details is not None else {})
+
+
+def result_frame(unique_id: str, response: Model) -> CallResult:
+    return CallResult(unique_id, response.to_dict())
+
+
+def receive(text: str | bytes, peer: Sender) -> Incoming:
+    """Classify one message that ``peer`` (``Sender.CP`` or ``Sender.CS``) sent."""
+    try:
+        frame = decode(text)
+    except FrameError as exc:
+        raw = _raw(text)
+        action = raw[2] if isinstance(raw, list) and len(raw) > 2 else None
+        reply = error_frame(_salvage_id(raw), exc.code, str(exc))
+        return Invalid(raw, reply, action if isinstance(action, str) else None)
+    if isinstance(frame, Unknown):
+        return Ignored(frame, f"unknown message type id {json.dumps(frame.message_type)}")
+    if not isinstance(frame, Call):
+        return Answer(frame)
+    # A payload can hold a null only if the text spells one (the walk is skipped otherwise).
+    maybe_null = b"null" in text if isinstance(text, bytes) else "null" in text
+    return _check_call(frame, peer, maybe_null)
+
+
+def _check_call(frame: Call, peer: Sender, maybe_null: bool) -> Valid | Invalid:
+    action = ACTIONS.get(frame.action)
+    if action is None:
+        return _invalid(frame, "NotImplemented", _unknown(frame.action))
+    if action.sender not in (peer, Sender.BOTH):
+        if action.sender is Sender.CS:
+            why = f"{action.name} goes from central system to charge point, not the other way"
+        else:
+            why = f"{action.name} goes from charge point to central system, not the other way"
+        return _invalid(frame, "NotSupported", why)
+    try:
+        request = action.request.from_dict(frame.payload)
+    except ValidationError:
+        request = None
+    if request is None or (maybe_null and _has_null(frame.payload)):
+        # The slow path, for invalid payloads only: every violation, in document order (and a
+        # null, which from_dict takes for an absent optional field but the schemas forbid).
+        found = violations(frame.payload, action.request) or [
+            ValidationError("$", "schema", "FormationViolation", "rejected")
+        ]
+        first = found[0]
+        details = {"path": first.path, "constraint": first.constraint}
+        return _invalid(frame, first.code, "; ".join(map(str, found)), details)
+    return Valid(frame, action, request)
+
+
+def _has_null(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(item is None or _has_null(item) for item in value.values())
+    if isinstance(value, list):
+        return any(item is None or _has_null(item) for item in value)
+    return False
+
+
+def _invalid(
+    frame: Call, code: ErrorCode, description: str, details: dict[str, Any] | None = None
+) -> Invalid:
+    reply = error_frame(frame.unique_id, code, description, details)
+    return Invalid(frame.to_list(), reply, frame.action)
+
+
+def _unknown(name: str) -> str:
+    close = difflib.get_close_matches(name, list(ACTIONS), n=1, cutoff=0.6)
+    folded = {n.lower(): n for n in ACTIONS}.get(name.lower())
+    hint = folded or (close[0] if close else None)
+    return f"unknown action {name!r}" + (f"; did you mean {hint}?" if hint else "")
+
+
+def _raw(text: str | bytes) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return text if isinstance(text, str) else text.decode("utf-8", "replace")
+
+
+def _salvage_id(raw: Any) -> str:
+    """The unique id of a broken frame when one can be read, else UNKNOWN_ID."""
+    if isinstance(raw, list) and len(raw) > 1 and isinstance(raw[1], str):
+        return raw[1]
+    return UNKNOWN_ID
+
+
+def parse_answer(answer: CallResult | CallErrorFrame, action: Action) -> Model:
+    """The typed response in ``answer`` to a CALL of ``action``.
+
+    Raises CallError for a CALLERROR and InvalidResponse for a payload that breaks the schema.
+    """
+    if isinstance(answer, CallErrorFrame):
+        details = (
+            answer.details if isinstance(answer.details, dict) else {"details": answer.details}
+        )
+        raise CallError(answer.code, answer.description, details, action=action.name)
+    try:
+        return action.response.from_dict(answer.payload)
+    except ValidationError as exc:
+        raise InvalidResponse(action.name, exc, answer.payload) from None

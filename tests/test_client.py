@@ -1,0 +1,471 @@
+"""ocpp16.client: typed calls against the `ocpp` package and scripted peers over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from http import HTTPStatus
+from pathlib import Path
+from random import Random
+from typing import Any, assert_type
+
+import pytest
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
+
+import ocpp16
+from ocpp16 import (
+    ACTIONS,
+    BootNotificationRequest,
+    CallError,
+    CallTimeout,
+    ConnectionClosed,
+    FrameError,
+    HandshakeError,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    InvalidResponse,
+    Model,
+    ResetRequest,
+    ResetResponse,
+    ResetStatus,
+    SchemaViolations,
+    UnknownAction,
+)
+from ocpp16.client import ClientEvent, Handler, answer_not_implemented, answer_random
+from tests.loopback import OcppCentralSystem, ServerThread, Tls, answer, scripted
+
+CS_ACTIONS = sorted(name for name, a in ACTIONS.items() if a.sender.central_system_sends)
+
+
+@pytest.fixture(scope="module")
+def ocpp_cs() -> Iterator[tuple[ServerThread, OcppCentralSystem]]:
+    central_system = OcppCentralSystem()
+    with ServerThread(central_system.handler) as server:
+        yield server, central_system
+
+
+# Against the `ocpp` package ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["required", "full"])
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_every_action_reaches_the_ocpp_package_valid(
+    ocpp_cs: tuple[ServerThread, OcppCentralSystem], action: str, full: bool
+) -> None:
+    server, central_system = ocpp_cs
+    request = ACTIONS[action].request.random(full=full, rng=Random(action))
+    with ocpp16.connect(server.url()) as cp:
+        record = cp.exchange(request)
+    assert record.ok, record.error
+    assert isinstance(record.response, ACTIONS[action].response)
+    unique_id = record.request[1]
+    assert record.request == [2, unique_id, action, request.to_dict()]
+    assert central_system.frames[-1] == record.request  # as it arrived, byte for byte in JSON
+    # Its handler ran, so the `ocpp` package validated the CALL against the official schema.
+    assert (action, unique_id) in central_system.handled
+    assert record.answer[:2] == [3, unique_id]
+    assert record.elapsed > 0
+
+
+def test_call_returns_the_typed_response(ocpp_cs: tuple[ServerThread, OcppCentralSystem]) -> None:
+    server, _ = ocpp_cs
+    with ocpp16.connect(server.url("/ocpp"), "CP 7") as cp:
+        assert cp.identity == "CP 7"
+        assert cp.url.endswith("/ocpp/CP%207")
+        response = cp.call(HeartbeatRequest())
+        assert_type(response, HeartbeatResponse)  # mypy infers the response from the request
+        assert isinstance(response.current_time, datetime)
+        boot = cp.call(BootNotificationRequest(charge_point_vendor="Acme", charge_point_model="X1"))
+        assert boot.interval >= 0
+
+
+def test_unique_ids_are_fresh_uuid4_strings(
+    ocpp_cs: tuple[ServerThread, OcppCentralSystem],
+) -> None:
+    server, _ = ocpp_cs
+    with ocpp16.connect(server.url()) as cp:
+        ids = [cp.exchange(HeartbeatRequest()).request[1] for _ in range(5)]
+    assert len(set(ids)) == 5
+    for unique_id in ids:
+        assert len(unique_id) == 36
+        assert uuid.UUID(unique_id).version == 4
+
+
+# Answers that are not a valid CALLRESULT -----------------------------------------------------
+
+
+def test_callerror_raises_with_code_description_and_details() -> None:
+    def refuse(frame: Any) -> list[str]:
+        return [json.dumps([4, frame[1], "NotSupported", "not here", {"hint": "elsewhere"}])]
+
+    with ServerThread(scripted(refuse)) as server, ocpp16.connect(server.url()) as cp:
+        with pytest.raises(CallError) as caught:
+            cp.call(HeartbeatRequest())
+        record = cp.exchange(HeartbeatRequest())
+    error = caught.value
+    assert (error.code, error.description, error.details) == (
+        "NotSupported",
+        "not here",
+        {"hint": "elsewhere"},
+    )
+    assert error.action == "Heartbeat"
+    assert str(error) == "Heartbeat: CALLERROR NotSupported: not here"
+    assert record.verdict == "callerror"
+    assert record.answer == [
+        4,
+        record.request[1],
+        "NotSupported",
+        "not here",
+        {"hint": "elsewhere"},
+    ]
+
+
+def test_invalid_response_lists_every_violation_and_keeps_the_raw_payload() -> None:
+    bad = {"currentTime": "yesterday", "colour": "blue"}
+
+    def wrong(frame: Any) -> list[str]:
+        return [answer(frame, bad)]
+
+    with ServerThread(scripted(wrong)) as server, ocpp16.connect(server.url()) as cp:
+        with pytest.raises(InvalidResponse) as caught:
+            cp.call(HeartbeatRequest())
+        record = cp.exchange(HeartbeatRequest())
+    error = caught.value
+    assert error.payload == bad
+    assert isinstance(error.error, SchemaViolations)
+    found = {(v.path, v.constraint) for v in error.error.violations}
+    assert found == {("$.currentTime", "format date-time"), ("$.colour", "additionalProperties")}
+    assert "Heartbeat response is invalid: $.currentTime: violates format date-time" in str(error)
+    assert record.verdict == "invalid"
+    assert record.answer == [3, record.request[1], bad]
+
+
+def test_timeout_then_the_late_answer_is_ignored() -> None:
+    calls: list[Any] = []
+
+    def slow(frame: Any) -> list[str]:
+        calls.append(frame)
+        if len(calls) == 1:
+            return []  # no answer in time
+        return [answer(calls[0]), answer(frame)]  # the late one first
+
+    events: list[ClientEvent] = []
+    with (
+        ServerThread(scripted(slow)) as server,
+        ocpp16.connect(server.url(), on_event=events.append) as cp,
+    ):
+        start = time.perf_counter()
+        with pytest.raises(CallTimeout, match=r"no answer to Heartbeat within 0\.1 s"):
+            cp.call(HeartbeatRequest(), timeout=0.1)
+        assert 0.1 <= time.perf_counter() - start < 2
+        record = cp.exchange(HeartbeatRequest())
+    assert record.ok
+    assert [e.kind for e in record.events] == ["ignored"]
+    assert record.events[0].frame[1] == calls[0][1]
+    assert "answers no CALL of ours" in record.events[0].detail
+    assert events == list(record.events)
+
+
+def test_default_timeout_is_the_connections() -> None:
+    with (
+        ServerThread(scripted(lambda _: [])) as server,
+        ocpp16.connect(server.url(), timeout=0.05) as cp,
+    ):
+        record = cp.exchange(HeartbeatRequest())
+    assert record.verdict == "timeout"
+    assert record.answer is None
+    assert isinstance(record.error, CallTimeout)
+
+
+def test_server_closing_during_the_call() -> None:
+    async def hang_up(connection: ServerConnection) -> None:
+        await connection.recv()
+        await connection.close(1001, "bye")
+
+    with ServerThread(hang_up) as server, ocpp16.connect(server.url()) as cp:
+        with pytest.raises(ConnectionClosed, match=r"code 1001: bye"):
+            cp.call(HeartbeatRequest())
+        record = cp.exchange(HeartbeatRequest())
+    assert record.verdict == "closed"
+
+
+def test_malformed_and_unmatched_frames_are_reported_and_skipped() -> None:
+    noise: list[str | bytes] = [
+        "not json",
+        "[]",
+        '{"a": 1}',
+        '[2, "x"]',
+        b"\x00binary",
+        '[9, "x", 1]',
+        '[3, "someone-else", {}]',
+    ]
+
+    def noisy(frame: Any) -> list[str | bytes]:
+        return [*noise, answer(frame)]
+
+    seen: list[ClientEvent] = []
+    with (
+        ServerThread(scripted(noisy)) as server,
+        ocpp16.connect(server.url(), on_event=seen.append) as cp,
+    ):
+        record = cp.exchange(HeartbeatRequest())
+    assert record.ok
+    kinds = [e.kind for e in record.events]
+    assert kinds == ["malformed"] * 3 + ["server-call", "malformed", "ignored", "ignored"]
+    assert record.events[0].frame == "not json"
+    assert "not valid JSON" in record.events[0].detail
+    # A broken CALL gets the CALLERROR OCPP-J prescribes, with the id it carries.
+    assert record.events[3].reply is not None
+    assert record.events[3].reply[:3] == [4, "x", "ProtocolError"]
+    assert record.events[4].detail == "not a UTF-8 text frame"
+    assert "unknown message type id 9" in record.events[5].detail
+    assert seen == list(record.events)
+
+
+def test_a_malformed_answer_to_our_call_fails_it() -> None:
+    def broken(frame: Any) -> list[str]:
+        return [json.dumps([3, frame[1]])]
+
+    with ServerThread(scripted(broken)) as server, ocpp16.connect(server.url()) as cp:
+        with pytest.raises(FrameError, match="the answer is not OCPP-J"):
+            cp.call(HeartbeatRequest())
+        record = cp.exchange(HeartbeatRequest())
+    assert record.verdict == "malformed"
+    assert record.answer == [3, record.request[1]]
+
+
+# CALLs from the server while we wait ---------------------------------------------------------
+
+
+class CallingServer:
+    """Answers our CALL only after sending its own CALL ``theirs`` and reading our reply."""
+
+    def __init__(self, theirs: list[Any]) -> None:
+        self.theirs = theirs
+        self.replies: list[Any] = []
+
+    async def handler(self, connection: ServerConnection) -> None:
+        ours = json.loads(await connection.recv())
+        await connection.send(json.dumps(self.theirs))
+        self.replies.append(json.loads(await connection.recv()))
+        await connection.send(answer(ours))
+        async for _ in connection:
+            pass
+
+    def run(self, on_call: Handler = answer_random) -> tuple[Any, list[ClientEvent]]:
+        with (
+            ServerThread(self.handler) as server,
+            ocpp16.connect(server.url(), on_call=on_call) as cp,
+        ):
+            record = cp.exchange(HeartbeatRequest())
+        assert record.ok, record.error
+        assert len(self.replies) == 1
+        return self.replies[0], list(record.events)
+
+
+@pytest.mark.parametrize("action", CS_ACTIONS)
+def test_server_calls_get_a_valid_random_answer(action: str) -> None:
+    request = ACTIONS[action].request.random(full=True, rng=Random(action)).to_dict()
+    reply, events = CallingServer([2, "srv-1", action, request]).run()
+    assert reply[:2] == [3, "srv-1"]
+    ACTIONS[action].response.from_dict(reply[2])  # valid
+    assert events == [ClientEvent("server-call", [2, "srv-1", action, request], reply, "")]
+
+
+def accept_reset(request: Any) -> Model:
+    assert isinstance(request, ResetRequest)
+    return ResetResponse(status=ResetStatus.REJECTED)
+
+
+def fail(request: Any) -> Model:
+    raise ValueError("broken handler")
+
+
+def wrong_type(request: Any) -> Model:
+    return HeartbeatResponse(current_time=datetime.now().astimezone())
+
+
+def odd_code(request: Any) -> Model:
+    raise CallError("NoSuchCode", "made up")
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected", "detail"),
+    [
+        (accept_reset, [3, "srv-1", {"status": "Rejected"}], ""),
+        (answer_not_implemented, [4, "srv-1", "NotImplemented"], ""),
+        (odd_code, [4, "srv-1", "GenericError", "made up"], ""),
+        (fail, [4, "srv-1", "InternalError"], "the handler failed: ValueError: broken handler"),
+        (wrong_type, [4, "srv-1", "InternalError"], "returned HeartbeatResponse, not Reset"),
+    ],
+)
+def test_server_call_handlers(handler: Handler, expected: list[Any], detail: str) -> None:
+    reply, events = CallingServer([2, "srv-1", "Reset", {"type": "Soft"}]).run(handler)
+    assert reply[: len(expected)] == expected
+    assert len(events) == 1
+    assert events[0].kind == "server-call"
+    assert detail in events[0].detail
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        ([2, "srv-1", "Reset", {"type": "Now"}], "PropertyConstraintViolation"),
+        ([2, "srv-1", "Reset", {}], "OccurenceConstraintViolation"),
+        ([2, "srv-1", "Frobnicate", {}], "NotImplemented"),
+        ([2, "srv-1", "BootNotification", {}], "NotSupported"),
+    ],
+)
+def test_invalid_server_calls_get_a_callerror(call: list[Any], code: str) -> None:
+    reply, events = CallingServer(call).run()
+    assert reply[:3] == [4, "srv-1", code]
+    assert events[0].kind == "server-call"
+    assert events[0].detail.startswith(code)
+
+
+# Raw CALLs for negative tests ----------------------------------------------------------------
+
+
+def test_call_raw_sends_the_payload_as_it_is() -> None:
+    log: list[str | bytes] = []
+    with (
+        ServerThread(scripted(lambda f: [json.dumps([3, f[1], {}])], log)) as server,
+        ocpp16.connect(server.url()) as cp,
+    ):
+        unknown = cp.call_raw("Frobnicate", [1, "two"], unique_id="my-id")
+        invalid = cp.call_raw("BootNotification", {"chargePointVendor": 5})
+    assert json.loads(log[0]) == [2, "my-id", "Frobnicate", [1, "two"]]
+    assert json.loads(log[1])[3] == {"chargePointVendor": 5}
+    assert unknown.ok  # no schema to hold its answer to
+    assert unknown.response is None
+    assert invalid.verdict == "invalid"  # {} is no BootNotification response
+
+
+def test_call_raw_validates_on_request_and_then_sends_nothing() -> None:
+    log: list[str | bytes] = []
+    with ServerThread(scripted(lambda _: [], log)) as server, ocpp16.connect(server.url()) as cp:
+        with pytest.raises(SchemaViolations) as caught:
+            cp.call_raw("BootNotification", {"chargePointVendor": "x" * 21}, validate=True)
+        with pytest.raises(UnknownAction, match="did you mean Heartbeat"):
+            cp.call_raw("heartbeat", {}, validate=True)
+        with pytest.raises(UnknownAction, match="'Frobnicate'"):
+            cp.call_raw("Frobnicate", {}, validate=True)
+    assert [str(v) for v in caught.value.violations] == [
+        "$.chargePointVendor: violates maxLength 20 (got 21 characters)",
+        "$.chargePointModel: violates required (missing)",
+    ]
+    assert log == []
+
+
+def test_one_call_in_flight_at_a_time() -> None:
+    arrivals: list[float] = []
+    answers: list[float] = []
+
+    async def handler(connection: ServerConnection) -> None:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def respond() -> None:
+            while True:
+                frame = await queue.get()
+                await asyncio.sleep(0.02)
+                answers.append(time.perf_counter())
+                await connection.send(answer(frame))
+
+        responder = asyncio.create_task(respond())
+        try:
+            async for message in connection:
+                arrivals.append(time.perf_counter())
+                queue.put_nowait(json.loads(message))
+        finally:
+            responder.cancel()
+
+    with ServerThread(handler) as server, ocpp16.connect(server.url()) as cp:
+        threads = [threading.Thread(target=cp.call, args=(HeartbeatRequest(),)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert len(arrivals) == len(answers) == 4
+    for answered, arrived_next in zip(answers, arrivals[1:], strict=False):
+        assert arrived_next >= answered  # the next CALL went out after the previous answer
+
+
+# Connecting ----------------------------------------------------------------------------------
+
+
+def test_connect_with_basic_auth_and_tls_profile_3(tmp_path: Path) -> None:
+    tls = Tls(tmp_path)
+    seen: list[str | None] = []
+
+    def record(_: ServerConnection, request: Request) -> None:
+        seen.append(request.headers.get("Authorization"))
+
+    context = tls.server_context(require_client_cert=True)
+    with ServerThread(
+        scripted(lambda f: [answer(f)]), ssl=context, process_request=record
+    ) as server:
+        url = server.url(scheme="https")
+        with ocpp16.connect(url, ca=tls.ca, cert=tls.client_cert, key=tls.client_key) as cp:
+            cp.call(HeartbeatRequest())
+        with ocpp16.connect(
+            url, password="pw", ca=tls.ca, cert=tls.client_cert, key=tls.client_key
+        ) as cp:
+            cp.call(HeartbeatRequest())
+    assert seen[0] is None
+    assert seen[1] is not None and seen[1].startswith("Basic ")
+
+
+def test_rejected_password_never_shows() -> None:
+    secret = "hunter2-but-longer"
+
+    def refuse(connection: ServerConnection, _: Request) -> Response:
+        return connection.respond(HTTPStatus.UNAUTHORIZED, "wrong\n")
+
+    with (
+        ServerThread(scripted(lambda f: []), process_request=refuse) as server,
+        pytest.raises(HandshakeError) as caught,
+    ):
+        ocpp16.connect(server.url(), password=secret)
+    assert caught.value.status == 401
+    shown = [str(caught.value), repr(caught.value)]
+    assert all(secret not in text for text in shown)
+
+
+def test_importing_the_sdk_loads_neither_the_cli_nor_the_websocket_client() -> None:
+    code = (
+        "import sys, ocpp16\n"
+        "assert not {'typer', 'websocket', 'ocpp16_cli'} & set(sys.modules), sys.modules.keys()\n"
+        "ocpp16.connect\n"
+        "assert 'websocket' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_exchange_takes_requests_only(ocpp_cs: tuple[ServerThread, OcppCentralSystem]) -> None:
+    server, _ = ocpp_cs
+    with ocpp16.connect(server.url()) as cp, pytest.raises(TypeError, match="not a request"):
+        cp.exchange(HeartbeatResponse(current_time=datetime.now().astimezone()))
+
+
+def test_the_readme_example_runs(
+    ocpp_cs: tuple[ServerThread, OcppCentralSystem], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, _ = ocpp_cs
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Sending") : readme.index("## Serving")]
+    found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert found is not None
+    code = found.group(1).replace("ws://localhost:9000/ocpp", server.url("/ocpp"))
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split()[0] in {"Accepted", "Pending", "Rejected"}
+    assert printed[-1].startswith("callerror [4, ")  # the `ocpp` package refused the raw CALL

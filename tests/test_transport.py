@@ -1,0 +1,418 @@
+"""ocpp16.transport: URLs, the ocpp1.6 subprotocol, Basic auth, TLS, and failures as our errors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
+
+from ocpp16.errors import (
+    CallTimeout,
+    ConnectError,
+    ConnectionClosed,
+    DNSError,
+    HandshakeError,
+    InputError,
+    RefusedError,
+    SubprotocolError,
+    TLSError,
+)
+from ocpp16.transport import Connection, Endpoint, endpoint, tls_context
+from tests.loopback import ServerThread, Tls, scripted
+
+SECRET = "s3cret-Pa55word"
+
+
+def echo(frame: Any) -> list[str]:
+    return [json.dumps(frame)]
+
+
+@pytest.fixture
+def echo_server() -> Iterator[ServerThread]:
+    with ServerThread(scripted(echo)) as server:
+        yield server
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+# URLs ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "identity", "expected"),
+    [
+        ("ws://cs:9000/ocpp/CP1", None, Endpoint("ws://cs:9000/ocpp/CP1", "CP1")),
+        ("wss://cs/ocpp/CP1", None, Endpoint("wss://cs/ocpp/CP1", "CP1")),
+        ("http://cs:9000/CP1", None, Endpoint("ws://cs:9000/CP1", "CP1")),
+        ("https://cs/ocpp/CP1", None, Endpoint("wss://cs/ocpp/CP1", "CP1")),
+        ("HTTP://cs:9000/CP1", None, Endpoint("ws://cs:9000/CP1", "CP1")),
+        ("  ws://cs/CP1  ", None, Endpoint("ws://cs/CP1", "CP1")),
+        ("ws://cs/ocpp/CP%201", None, Endpoint("ws://cs/ocpp/CP%201", "CP 1")),
+        ("ws://cs/ocpp/CP1/", None, Endpoint("ws://cs/ocpp/CP1/", "CP1")),
+        ("ws://cs:9000/ocpp", "CP1", Endpoint("ws://cs:9000/ocpp/CP1", "CP1")),
+        ("ws://cs:9000/ocpp/", "CP1", Endpoint("ws://cs:9000/ocpp/CP1", "CP1")),
+        ("ws://cs:9000", "CP1", Endpoint("ws://cs:9000/CP1", "CP1")),
+        ("ws://cs/ocpp", "CP 1/ä#?", Endpoint("ws://cs/ocpp/CP%201%2F%C3%A4%23%3F", "CP 1/ä#?")),
+        ("ws://cs/ocpp/CP1", "CP1", Endpoint("ws://cs/ocpp/CP1", "CP1")),
+        ("ws://cs/ocpp/CP1", "CP2", Endpoint("ws://cs/ocpp/CP1/CP2", "CP2")),
+        ("ws://cs/ocpp?token=x", "CP1", Endpoint("ws://cs/ocpp/CP1?token=x", "CP1")),
+        ("ws://[::1]:9000/CP1", None, Endpoint("ws://[::1]:9000/CP1", "CP1")),
+    ],
+)
+def test_endpoint_maps_scheme_and_places_identity(
+    url: str, identity: str | None, expected: Endpoint
+) -> None:
+    assert endpoint(url, identity) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "identity", "message"),
+    [
+        ("ftp://cs/CP1", None, "use a ws://, wss://, http:// or https:// URL"),
+        ("cs:9000/CP1", None, "use a ws://, wss://, http:// or https:// URL"),
+        ("ws:///CP1", None, "no host"),
+        ("ws://cs:99999/CP1", None, "invalid URL"),
+        ("ws://cs:port/CP1", None, "invalid URL"),
+        ("ws://cs:9000/", None, "no charge point identity"),
+        ("ws://cs:9000", None, "no charge point identity"),
+        ("ws://cs/ocpp", "", "identity is empty"),
+        (f"ws://CP1:{SECRET}@cs/CP1", None, "credentials in the URL are not supported"),
+    ],
+)
+def test_endpoint_rejects_what_it_cannot_use(url: str, identity: str | None, message: str) -> None:
+    with pytest.raises(InputError, match=message) as caught:
+        endpoint(url, identity)
+    assert SECRET not in str(caught.value)
+
+
+# TLS contexts ----------------------------------------------------------------------------------
+
+
+def test_tls_context_verifies_by_default(tmp_path: Path) -> None:
+    tls = Tls(tmp_path)
+    context = tls_context(str(tls.ca))
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    insecure = tls_context(insecure=True)
+    assert insecure.verify_mode == ssl.CERT_NONE
+    assert not insecure.check_hostname
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"ca": "missing.pem"}, "cannot load the CA bundle .*missing.pem"),
+        ({"ca": "garbage.pem"}, "cannot load the CA bundle .*garbage.pem"),
+        ({"cert": "missing.pem"}, "cannot load the client certificate .*missing.pem"),
+        ({"cert": "garbage.pem", "key": "garbage.pem"}, "cannot load the client certificate"),
+        ({"key": "garbage.pem"}, r"a client key needs its certificate \(--cert\)"),
+    ],
+)
+def test_tls_context_rejects_files_it_cannot_load(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    (tmp_path / "garbage.pem").write_text("not a certificate\n")
+    paths = {name: str(tmp_path / file) for name, file in files.items()}
+    with pytest.raises(InputError, match=message):
+        tls_context(ca=paths.get("ca"), cert=paths.get("cert"), key=paths.get("key"))
+
+
+# Opening connections -----------------------------------------------------------------------
+
+
+def test_open_offers_ocpp16_and_sends_text_both_ways(echo_server: ServerThread) -> None:
+    connection = Connection.open(endpoint(echo_server.url()), timeout=5)
+    try:
+        connection.send('[2,"1","Heartbeat",{}]')
+        assert connection.recv(5) == '[2, "1", "Heartbeat", {}]'
+    finally:
+        connection.close()
+    assert connection.closed
+    connection.close()  # idempotent
+
+
+def test_http_url_opens_a_websocket(echo_server: ServerThread) -> None:
+    connection = Connection.open(endpoint(echo_server.url(scheme="http")), timeout=5)
+    connection.close()
+
+
+def test_refused(free_port: int) -> None:
+    with pytest.raises(RefusedError, match="connection refused") as caught:
+        Connection.open(endpoint(f"ws://127.0.0.1:{free_port}/CP1"), timeout=5)
+    assert isinstance(caught.value.__cause__, ConnectionRefusedError)
+
+
+def test_dns_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_such_host(*_: Any, **__: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    with pytest.raises(DNSError, match=r"cannot resolve the host of ws://nowhere\.invalid/CP1"):
+        Connection.open(endpoint("ws://nowhere.invalid/CP1"), timeout=5)
+
+
+def test_silent_server_times_out_the_handshake() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()  # never accepts: the kernel completes TCP, nobody answers HTTP
+        port = listener.getsockname()[1]
+        with pytest.raises(ConnectError, match=r"no answer within 0.2 s"):
+            Connection.open(endpoint(f"ws://127.0.0.1:{port}/CP1"), timeout=0.2)
+
+
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [
+        (HTTPStatus.UNAUTHORIZED, "check the identity and password"),
+        (HTTPStatus.NOT_FOUND, "check the URL path and the identity"),
+        (HTTPStatus.INTERNAL_SERVER_ERROR, "500 Internal Server Error"),
+    ],
+)
+def test_upgrade_refused_with_http_status(status: HTTPStatus, hint: str) -> None:
+    def refuse(connection: ServerConnection, _: Request) -> Response:
+        return connection.respond(status, "no\n")
+
+    with (
+        ServerThread(scripted(echo), process_request=refuse) as server,
+        pytest.raises(HandshakeError, match=hint) as caught,
+    ):
+        Connection.open(endpoint(server.url()), password=SECRET, timeout=5)
+    assert caught.value.status == status
+    assert f"HTTP {int(status)}" in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+def test_server_without_subprotocol_is_refused() -> None:
+    with (
+        ServerThread(scripted(echo), subprotocols=None) as server,
+        pytest.raises(SubprotocolError, match="it sent no Sec-WebSocket-Protocol"),
+    ):
+        Connection.open(endpoint(server.url()), timeout=5)
+
+
+def test_server_choosing_another_subprotocol_is_refused() -> None:
+    def other(*_: Any) -> str:
+        return "ocpp2.0.1"
+
+    with (
+        ServerThread(scripted(echo), select_subprotocol=other) as server,
+        pytest.raises(SubprotocolError, match=r"it answered 'ocpp2\.0\.1'"),
+    ):
+        Connection.open(endpoint(server.url()), timeout=5)
+
+
+@pytest.mark.parametrize("password", [SECRET, SECRET.encode() + b"\x00\xff"])
+def test_basic_auth_sends_identity_and_password(password: str | bytes) -> None:
+    seen: list[str | None] = []
+
+    def record(_: ServerConnection, request: Request) -> None:
+        seen.append(request.headers.get("Authorization"))
+
+    with ServerThread(scripted(echo), process_request=record) as server:
+        where = endpoint(server.url("/ocpp"), "CP 1")
+        Connection.open(where, password=password, timeout=5).close()
+    secret = password.encode() if isinstance(password, str) else password
+    assert seen == ["Basic " + base64.b64encode(b"CP 1:" + secret).decode()]
+
+
+def test_basic_auth_needs_an_identity_without_colon() -> None:
+    with pytest.raises(InputError, match="holds ':', which HTTP Basic auth cannot carry"):
+        Connection.open(endpoint("ws://127.0.0.1:9/ocpp", "CP:1"), password=SECRET)
+
+
+def test_no_password_no_authorization_header() -> None:
+    seen: list[str | None] = []
+
+    def record(_: ServerConnection, request: Request) -> None:
+        seen.append(request.headers.get("Authorization"))
+
+    with ServerThread(scripted(echo), process_request=record) as server:
+        Connection.open(endpoint(server.url()), timeout=5).close()
+    assert seen == [None]
+
+
+# TLS -------------------------------------------------------------------------------------------
+
+
+def test_tls_with_the_test_ca(tmp_path: Path) -> None:
+    tls = Tls(tmp_path)
+    with ServerThread(scripted(echo), ssl=tls.server_context()) as server:
+        where = endpoint(server.url(scheme="wss"))
+        connection = Connection.open(where, tls=tls_context(str(tls.ca)), timeout=5)
+        connection.send("[]")
+        assert connection.recv(5) == "[]"
+        connection.close()
+
+
+def test_tls_verification_is_on_by_default(tmp_path: Path) -> None:
+    tls = Tls(tmp_path)
+    with ServerThread(scripted(echo), ssl=tls.server_context()) as server:
+        with pytest.raises(
+            TLSError,
+            match=r"unable to get local issuer certificate \(give the server's CA with --ca",
+        ):
+            Connection.open(endpoint(server.url(scheme="https")), timeout=5)
+        insecure = tls_context(insecure=True)
+        Connection.open(endpoint(server.url(scheme="wss")), tls=insecure, timeout=5).close()
+
+
+def test_tls_client_certificate_profile_3(tmp_path: Path) -> None:
+    tls = Tls(tmp_path)
+    context = tls.server_context(require_client_cert=True)
+    with ServerThread(scripted(echo), ssl=context) as server:
+        where = endpoint(server.url(scheme="wss"))
+        with_cert = tls_context(str(tls.ca), str(tls.client_cert), str(tls.client_key))
+        Connection.open(where, tls=with_cert, timeout=5).close()
+        with pytest.raises(ConnectError, match="does it want a client certificate"):
+            Connection.open(where, tls=tls_context(str(tls.ca)), timeout=5)
+
+
+def test_wss_to_a_plain_server_is_a_tls_error(echo_server: ServerThread) -> None:
+    with pytest.raises(TLSError, match="TLS handshake"):
+        Connection.open(endpoint(echo_server.url(scheme="wss")), timeout=5)
+
+
+def test_tls_options_need_a_secure_url(echo_server: ServerThread) -> None:
+    with pytest.raises(InputError, match="TLS options need a wss:// or https:// URL"):
+        Connection.open(endpoint(echo_server.url()), tls=tls_context(insecure=True))
+
+
+# Receiving -------------------------------------------------------------------------------------
+
+
+def test_recv_times_out(echo_server: ServerThread) -> None:
+    connection = Connection.open(endpoint(echo_server.url()), timeout=5)
+    with pytest.raises(CallTimeout, match=r"nothing received within 0.05 s"):
+        connection.recv(0.05)
+    connection.send("[1]")  # still usable after a timeout
+    assert connection.recv(5) == "[1]"
+    connection.close()
+
+
+def test_server_close_is_reported_with_its_code() -> None:
+    async def close(connection: ServerConnection) -> None:
+        await connection.recv()
+        await connection.close(1011, "going away now")
+
+    with ServerThread(close) as server:
+        connection = Connection.open(endpoint(server.url()), timeout=5)
+        connection.send("[]")
+        with pytest.raises(ConnectionClosed, match=r"code 1011: going away now"):
+            connection.recv(5)
+        with pytest.raises(ConnectionClosed):
+            connection.recv(5)
+        with pytest.raises(ConnectionClosed, match="cannot send"):
+            connection.send("[]")
+
+
+def test_binary_frames_arrive_as_bytes_and_pings_are_answered() -> None:
+    async def ping_then_binary(connection: ServerConnection) -> None:
+        await connection.recv()
+        pong = await connection.ping()
+        await pong  # the client answers while it waits in recv
+        await connection.send(b"\x00binary")
+        await connection.recv()
+
+    with ServerThread(ping_then_binary) as server:
+        connection = Connection.open(endpoint(server.url()), timeout=5)
+        connection.send("[]")
+        assert connection.recv(5) == b"\x00binary"
+        connection.close()
+
+
+# A raw peer: frames exactly as written, whole or in pieces ----------------------------------
+
+
+class RawPeer:
+    """Completes the WebSocket handshake by hand, then sends ``script`` bytes as they are."""
+
+    def __init__(self, script: bytes) -> None:
+        self.script = script
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.done = threading.Event()
+
+    def __enter__(self) -> RawPeer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join(5)
+        self.listener.close()
+
+    def _serve(self) -> None:
+        peer, _ = self.listener.accept()
+        with peer:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += peer.recv(4096)
+            key = re.search(rb"Sec-WebSocket-Key: (\S+)", request, re.IGNORECASE)
+            assert key is not None
+            magic = key.group(1) + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+            accept = base64.b64encode(hashlib.sha1(magic).digest())
+            peer.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
+                b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n" + self.script
+            )
+            self.done.wait(5)
+
+
+def text_frame(text: str) -> bytes:
+    data = text.encode()
+    assert len(data) < 126
+    return bytes([0x81, len(data)]) + data
+
+
+@contextmanager
+def raw_connection(script: bytes) -> Iterator[Connection]:
+    """Our connection to a RawPeer sending ``script``; closed after the peer hangs up."""
+    with RawPeer(script) as peer:
+        connection = Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), timeout=5)
+        try:
+            yield connection
+        finally:
+            peer.done.set()
+            connection.close()
+
+
+def test_frames_arriving_together_are_read_one_by_one() -> None:
+    with raw_connection(text_frame("[1]") + text_frame("[2]") + bytes([0x82, 1, 0])) as connection:
+        assert [connection.recv(5), connection.recv(5), connection.recv(5)] == ["[1]", "[2]", b"\0"]
+
+
+def test_a_peer_stalling_mid_frame_times_out() -> None:
+    # A text frame announcing 300 bytes (16-bit length), of which only 3 arrive.
+    with raw_connection(bytes([0x81, 126, 1, 44]) + b"[1,") as connection:
+        start = time.perf_counter()
+        with pytest.raises(CallTimeout):
+            connection.recv(0.2)
+        assert 0.2 <= time.perf_counter() - start < 2
+
+
+def test_invalid_utf8_text_arrives_as_bytes() -> None:
+    with raw_connection(bytes([0x81, 2]) + b"\xff\xfe") as connection:
+        assert connection.recv(5) == b"\xff\xfe"
