@@ -165,18 +165,30 @@ class _Lifter:
                 lifted_items = dict(items)
             out = {k: v for k, v in node.items() if k != "items"}
             out["items"] = lifted_items
+            if "x-site-min-items" in lifted_items:
+                out["x-site-min-items"] = lifted_items.pop("x-site-min-items")
             return out
         return {k: v for k, v in node.items() if k != "additionalProperties"}
 
     def define_object(self, name: str, node: JSON, user: str) -> JSON:
         lifted = self.lift_object(node, name)
+        # This place's own array bounds: where the shared type ends up looser, the place's
+        # validator adds them back (see _Annotator.site_bounds).
+        bounds = {
+            prop: sub["minItems"]
+            for prop, sub in lifted["properties"].items()
+            if sub.get("type") == "array" and sub.get("minItems")
+        }
         lifted["title"] = name
         known = self.definitions.get(name)
         if known is not None:
             lifted = _merge_shapes(known, lifted, f"{name} (second in {user})")
         self.definitions[name] = lifted
         self._note_user(name, user)
-        return {"$ref": DEFINITIONS + name}
+        ref: JSON = {"$ref": DEFINITIONS + name}
+        if bounds:
+            ref["x-site-min-items"] = bounds
+        return ref
 
     def define_enum(self, name: str, node: JSON, user: str) -> JSON:
         values: list[str] = list(node["enum"])
@@ -249,8 +261,10 @@ class _Annotator:
             target = self.definitions[name]
             if "enum" in target:
                 return f"_v.member({name})", self.enum_random(name)
-            return f"_v.instance({name})", f"{name}.random(full, r)"
+            return self.site_bounds(f"_v.instance({name})", target, node), f"{name}.random(full, r)"
         kind = node.get("type")
+        if kind == "array" and "x-site-min-items" in node:
+            node["items"]["x-site-min-items"] = node.pop("x-site-min-items")
         if kind == "array":
             min_items = int(node.get("minItems", 0))
             random_min_items = int(node.pop("x-random-min-items", min_items))
@@ -283,12 +297,25 @@ class _Annotator:
             return "_v.BOOLEAN", "_rnd.boolean(r)"
         raise SystemExit(f"codegen: property {prop} of type {kind!r} is not supported")
 
+    def site_bounds(self, check: str, target: JSON, ref: JSON) -> str:
+        """``check`` plus the array bounds this place gives the shared type and the merged
+        type lost: MeterValues' MeterValue needs a sampledValue, StopTransaction's does not."""
+        for prop, bound in ref.pop("x-site-min-items", {}).items():
+            if bound > target["properties"][prop].get("minItems", 0):
+                check = f'_v.min_items_at({check}, "{_snake(prop)}", "{prop}", {bound})'
+        return check
+
     def enum_random(self, name: str) -> str:
         everywhere = set.intersection(*(set(site) for site in self.enum_sites[name]))
         excluded = [v for v in self.definitions[name]["enum"] if v not in everywhere]
         if not excluded:
             return f"_rnd.member(r, {name})"
         return f"_rnd.member(r, {name}, exclude={tuple(excluded)!r})"
+
+
+def _snake(name: str) -> str:
+    """The attribute name the generator gives a camelCase property: sampledValue, sampled_value."""
+    return _CAMEL_BOUNDARY.sub("_", name).lower()
 
 
 def _message_files(schemas: Path) -> Iterator[Message]:

@@ -31,6 +31,7 @@ __all__ = [
     "instance",
     "json_type",
     "member",
+    "min_items_at",
     "optional",
     "string",
 ]
@@ -169,3 +170,19 @@ def array(item: Check, min_items: int) -> Check:
         return None
 
     return check_array
+
+
+def min_items_at(check: Check, attribute: str, wire: str, min_items: int) -> Check:
+    """``check``, and at least ``min_items`` items in the object's array ``attribute``: a bound that
+    one message puts on a data type shared with messages that do not."""
+
+    def check_bound(value: Any) -> Problem | None:
+        problem = check(value)
+        if problem is None:
+            items = getattr(value, attribute)
+            if len(items) < min_items:
+                detail = f"got {len(items)} items"
+                return (f".{wire}", f"minItems {min_items}", OCCURRENCE, detail)
+        return problem
+
+    return check_bound

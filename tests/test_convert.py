@@ -304,6 +304,14 @@ INVALID: list[tuple[str, type[Model], Any, str, str, str]] = [
         "OccurenceConstraintViolation",
     ),
     (
+        "MeterValues' own bound on the shared MeterValue",
+        ocpp16.MeterValuesRequest,
+        _with(METER, ["meterValue", 0, "sampledValue"], []),
+        "$.meterValue[0].sampledValue",
+        "minItems 1",
+        "OccurenceConstraintViolation",
+    ),
+    (
         "not a multiple of 0.1",
         ocpp16.SetChargingProfileRequest,
         _with(
@@ -349,6 +357,17 @@ def test_decimals_exact_at_one_decimal_are_accepted() -> None:
     )
     parsed = ocpp16.SetChargingProfileRequest.from_dict(payload)
     assert parsed.cs_charging_profiles.charging_schedule.charging_schedule_period[1].limit == 0.3
+
+
+def test_stop_transaction_may_carry_a_meter_value_without_samples() -> None:
+    # StopTransaction's schema sets no minItems on sampledValue, MeterValues' sets 1.
+    payload = {
+        "meterStop": 10,
+        "timestamp": "2026-01-01T00:00:00Z",
+        "transactionId": 1,
+        "transactionData": [{"timestamp": "2026-01-01T00:00:00Z", "sampledValue": []}],
+    }
+    assert ocpp16.StopTransactionRequest.from_dict(payload).to_dict() == payload
 
 
 def test_integer_valued_number_is_an_integer() -> None:

@@ -1406,7 +1406,12 @@ class MeterValuesRequest(Request["MeterValuesResponse"]):
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
     )
     meter_value: list[MeterValue] = attrs.field(
-        validator=_v.field(_v.array(_v.instance(MeterValue), 1)), metadata={"wire": "meterValue"}
+        validator=_v.field(
+            _v.array(
+                _v.min_items_at(_v.instance(MeterValue), "sampled_value", "sampledValue", 1), 1
+            )
+        ),
+        metadata={"wire": "meterValue"},
     )
     transaction_id: int | None = attrs.field(
         default=None,

@@ -88,5 +88,10 @@ def test_shared_types_merge_loosest_for_parsing_strictest_for_random() -> None:
     sampled = meter_value["properties"]["sampledValue"]
     assert "minItems" not in sampled  # StopTransaction allows none
     assert "_rnd.count(r, 1, full)" in sampled["x-random"]  # MeterValues needs one
+    meter_values = prepared.document["definitions"]["MeterValuesRequest"]["properties"]
+    site = meter_values["meterValue"]["x-validator"]
+    assert '_v.min_items_at(_v.instance(MeterValue), "sampled_value", "sampledValue", 1)' in site
+    stop = prepared.document["definitions"]["StopTransactionRequest"]["properties"]
+    assert "min_items_at" not in stop["transactionData"]["x-validator"]
     unit = prepared.document["definitions"]["SampledValue"]["properties"]["unit"]
     assert "exclude=('Hertz',)" in unit["x-random"]
