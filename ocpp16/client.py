@@ -218,7 +218,24 @@ class ChargePoint:
 
     # The exchange ----------------------------------------------------------------------------
 
-    def _exchange(self, call: Call, action: Action | None, timeout: float | None) -> CallRecord:
+    def send_text(
+        self, text: str, unique_id: str | None, timeout: float | None = None
+    ) -> CallRecord:
+        """Send ``text`` as one message, as it is (not even JSON, for frame-level tests), and
+        read frames until the answer to ``unique_id``, or with None the first CALLRESULT or
+        CALLERROR that arrives. The record's ``request`` holds the text sent."""
+        answer, outcome, elapsed, events = self._send_and_wait(text, unique_id, "", timeout)
+        record = CallRecord("", [text], answer, elapsed, events=tuple(events))
+        if isinstance(outcome, CallResult):
+            return record
+        if isinstance(outcome, CallErrorFrame):
+            details = outcome.details if isinstance(outcome.details, dict) else {}
+            return attrs.evolve(record, error=CallError(outcome.code, outcome.description, details))
+        return attrs.evolve(record, error=outcome)
+
+    def _send_and_wait(
+        self, text: str, unique_id: str | None, what: str, timeout: float | None
+    ) -> tuple[Any, CallResult | CallErrorFrame | OcppError, float, list[ClientEvent]]:
         wait = self.timeout if timeout is None else timeout
         events: list[ClientEvent] = []
         answer: Any = None
@@ -226,14 +243,20 @@ class ChargePoint:
         with self._lock:
             start = perf_counter()
             try:
-                self.connection.send(encode(call), wait)
-                answer, outcome = self._wait(call.unique_id, start + wait, events)
+                self.connection.send(text, wait)
+                answer, outcome = self._wait(unique_id, start + wait, events)
             except CallTimeout as exc:
-                outcome = CallTimeout(f"no answer to {call.action} within {wait:g} s")
+                outcome = CallTimeout(f"no answer to {what or 'the frame'} within {wait:g} s")
                 outcome.__cause__ = exc
             except ConnectionClosed as exc:
                 outcome = exc
             elapsed = perf_counter() - start
+        return answer, outcome, elapsed, events
+
+    def _exchange(self, call: Call, action: Action | None, timeout: float | None) -> CallRecord:
+        answer, outcome, elapsed, events = self._send_and_wait(
+            encode(call), call.unique_id, call.action, timeout
+        )
         response: Model | None = None
         error: OcppError | None = None
         if isinstance(outcome, CallResult):
@@ -251,9 +274,10 @@ class ChargePoint:
         return CallRecord(call.action, request, answer, elapsed, response, error, tuple(events))
 
     def _wait(
-        self, unique_id: str, deadline: float, events: list[ClientEvent]
+        self, unique_id: str | None, deadline: float, events: list[ClientEvent]
     ) -> tuple[Any, CallResult | CallErrorFrame | FrameError]:
-        """Read frames until the answer to ``unique_id``: its JSON and its frame (or defect)."""
+        """Read frames until the answer to ``unique_id`` (None: any answer): its JSON and its
+        frame (or defect)."""
         while True:
             data = self.connection.recv(deadline - perf_counter())
             if isinstance(data, bytes):
@@ -270,13 +294,13 @@ class ChargePoint:
                 and len(items) == 3
                 and type(items[0]) is int
                 and items[0] == CALLRESULT
-                and items[1] == unique_id
+                and (items[1] == unique_id or unique_id is None)
             ):
-                return items, CallResult(unique_id, items[2])
+                return items, CallResult(items[1], items[2])
             incoming = _dispatch.receive(data, Sender.CS)
             if isinstance(incoming, _dispatch.Answer):
                 frame = incoming.frame
-                if frame.unique_id == unique_id:
+                if frame.unique_id == unique_id or unique_id is None:
                     return frame.to_list(), frame
                 detail = f"answers no CALL of ours (id {frame.unique_id!r})"
                 self._event(events, ClientEvent("ignored", frame.to_list(), None, detail))
@@ -285,7 +309,7 @@ class ChargePoint:
             elif isinstance(incoming, _dispatch.Invalid):
                 raw = incoming.raw
                 kind = raw[0] if isinstance(raw, list) and len(raw) > 1 else None
-                if kind in (CALLRESULT, CALLERROR) and raw[1] == unique_id:
+                if kind in (CALLRESULT, CALLERROR) and unique_id in (raw[1], None):
                     return raw, FrameError(f"the answer is not OCPP-J: {incoming.problem}")
                 if kind == CALL:
                     self.connection.send(encode(incoming.reply), deadline - perf_counter())

@@ -26,7 +26,14 @@ from websockets.exceptions import ConnectionClosed
 
 from ocpp16 import ACTIONS
 
-__all__ = ["OcppCentralSystem", "ServerThread", "Tls", "answer", "scripted"]
+__all__ = [
+    "CentralSystemThread",
+    "OcppCentralSystem",
+    "ServerThread",
+    "Tls",
+    "answer",
+    "scripted",
+]
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 #: What a scripted peer sends back for one frame it received (the frame parsed as JSON).
@@ -171,3 +178,41 @@ class Tls:
             context.verify_mode = ssl.CERT_REQUIRED
             self.authority.configure_trust(context)
         return context
+
+
+class CentralSystemThread:
+    """ocpp16's own CentralSystem serving on 127.0.0.1 (a free port) in a background thread."""
+
+    def __init__(self, central_system: Any) -> None:
+        self.central_system = central_system
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="ocpp16 server", daemon=True)
+
+    def url(self, identity: str = "CP1") -> str:
+        return f"ws://127.0.0.1:{self.port}{self.central_system.path}/{identity}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the ocpp16 server did not start within 10 s")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+        assert not self._thread.is_alive(), "the ocpp16 server did not stop within 10 s"
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with self.central_system.serve("127.0.0.1", 0) as server:
+            self.port = server.port
+            self._ready.set()
+            await self._stop.wait()

@@ -2,6 +2,7 @@
 
 from ocpp16_cli.commands import (
     catalog,  # noqa: F401
+    check,  # noqa: F401
     send,  # noqa: F401
     serve,  # noqa: F401
 )

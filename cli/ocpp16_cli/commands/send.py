@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ocpp16_cli.main import app
+from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, Password
 
 if TYPE_CHECKING:
     from random import Random
@@ -70,41 +71,15 @@ def send(
     seed: Annotated[
         int | None, typer.Option(help="Seed for repeatable random payloads.", show_default=False)
     ] = None,
-    identity: Annotated[
-        str | None,
-        typer.Option(
-            "--id",
-            metavar="IDENTITY",
-            help="Charge point identity, appended to the URL path (percent-encoded).",
-            show_default=False,
-        ),
-    ] = None,
+    identity: Identity = None,
     timeout: Annotated[
         float, typer.Option(min=0.001, help="Seconds to wait to connect and for each answer.")
     ] = 30.0,
-    password: Annotated[
-        str | None,
-        typer.Option(
-            envvar="OCPP16_PASSWORD",
-            help="HTTP Basic auth password (the user name is the identity). Never printed.",
-            show_default=False,
-        ),
-    ] = None,
-    ca: Annotated[
-        Path | None,
-        typer.Option(exists=True, dir_okay=False, help="CA bundle (PEM) to verify the server."),
-    ] = None,
-    cert: Annotated[
-        Path | None,
-        typer.Option(exists=True, dir_okay=False, help="Client certificate (PEM), profile 3."),
-    ] = None,
-    key: Annotated[
-        Path | None,
-        typer.Option(exists=True, dir_okay=False, help="Private key (PEM) of --cert."),
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure", help="Do not verify the server's certificate.")
-    ] = False,
+    password: Password = None,
+    ca: Ca = None,
+    cert: Cert = None,
+    key: Key = None,
+    insecure: Insecure = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per exchange, for scripts.")
     ] = False,

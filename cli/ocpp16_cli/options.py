@@ -1,0 +1,43 @@
+"""Command-line options shared by the commands that connect to a central system."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["Ca", "Cert", "Identity", "Insecure", "Key", "Password"]
+
+Identity = Annotated[
+    str | None,
+    typer.Option(
+        "--id",
+        metavar="IDENTITY",
+        help="Charge point identity, appended to the URL path (percent-encoded).",
+        show_default=False,
+    ),
+]
+Password = Annotated[
+    str | None,
+    typer.Option(
+        envvar="OCPP16_PASSWORD",
+        help="HTTP Basic auth password (the user name is the identity). Never printed.",
+        show_default=False,
+    ),
+]
+Ca = Annotated[
+    Path | None,
+    typer.Option(exists=True, dir_okay=False, help="CA bundle (PEM) to verify the server."),
+]
+Cert = Annotated[
+    Path | None,
+    typer.Option(exists=True, dir_okay=False, help="Client certificate (PEM), profile 3."),
+]
+Key = Annotated[
+    Path | None,
+    typer.Option(exists=True, dir_okay=False, help="Private key (PEM) of --cert."),
+]
+Insecure = Annotated[
+    bool, typer.Option("--insecure", help="Do not verify the server's certificate.")
+]

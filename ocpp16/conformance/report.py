@@ -1,0 +1,130 @@
+"""Reports of a conformance run: a summary per action, JSON and JUnit XML for CI systems."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ocpp16.conformance.grading import Grade, Outcome
+
+__all__ = ["Report", "write_json", "write_junit"]
+
+
+@attrs.frozen
+class Report:
+    """Everything a run found: the outcomes in case order, and how it was run."""
+
+    url: str
+    identity: str
+    seed: int
+    strict_codes: bool
+    outcomes: tuple[Outcome, ...]
+    elapsed_s: float
+    reconnects: int = 0
+
+    def failed(self, outcome: Outcome) -> bool:
+        return outcome.grade.failed(self.strict_codes)
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if self.failed(o)]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.grade is Grade.CODE_WARNING and not self.strict_codes]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def by_action(self) -> dict[str, Counter[Grade]]:
+        """Grades counted per action ("frames" for frame-level cases), in case order."""
+        table: dict[str, Counter[Grade]] = {}
+        for outcome in self.outcomes:
+            table.setdefault(outcome.case.action or "frames", Counter())[outcome.grade] += 1
+        return table
+
+    def to_json(self) -> dict[str, Any]:
+        grades = Counter(o.grade.value for o in self.outcomes)
+        return {
+            "url": self.url,
+            "identity": self.identity,
+            "seed": self.seed,
+            "strictCodes": self.strict_codes,
+            "passed": self.passed,
+            "elapsedSeconds": round(self.elapsed_s, 3),
+            "reconnects": self.reconnects,
+            "summary": {
+                "cases": len(self.outcomes),
+                "failed": len(self.failures),
+                "warnings": len(self.warnings),
+                "grades": dict(sorted(grades.items())),
+            },
+            "cases": [_outcome_json(o, self.failed(o)) for o in self.outcomes],
+        }
+
+
+def _outcome_json(outcome: Outcome, failed: bool) -> dict[str, Any]:
+    case = outcome.case
+    return {
+        "id": case.id,
+        "action": case.action,
+        "kind": case.kind,
+        "title": case.title,
+        "expect": case.expect.value,
+        "fittingCodes": list(case.codes),
+        "grade": outcome.grade.value,
+        "failed": failed,
+        "reason": outcome.reason,
+        "sent": case.text,
+        "answer": outcome.answer,
+        "elapsedMs": round(outcome.elapsed_ms, 2),
+    }
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+def write_junit(report: Report, path: Path) -> None:
+    """One testsuite per action, one testcase per case; code warnings are <system-out> notes
+    unless ``strict_codes`` makes them failures."""
+    suites = ET.Element("testsuites", name="ocpp16 check", time=f"{report.elapsed_s:.3f}")
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in report.outcomes:
+        groups.setdefault(outcome.case.action or "frames", []).append(outcome)
+    for action, outcomes in groups.items():
+        failed = [o for o in outcomes if report.failed(o)]
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"ocpp16.check.{action}",
+            tests=str(len(outcomes)),
+            failures=str(len(failed)),
+            errors="0",
+            time=f"{sum(o.elapsed_ms for o in outcomes) / 1000:.3f}",
+        )
+        for outcome in outcomes:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"ocpp16.check.{action}",
+                name=outcome.case.id,
+                time=f"{outcome.elapsed_ms / 1000:.3f}",
+            )
+            answer = json.dumps(outcome.answer) if outcome.answer is not None else "(nothing)"
+            details = f"sent: {outcome.case.text}\nanswer: {answer}"
+            if report.failed(outcome):
+                failure = ET.SubElement(
+                    case, "failure", message=outcome.reason, type=outcome.grade.value
+                )
+                failure.text = details
+            elif outcome.grade is Grade.CODE_WARNING:
+                ET.SubElement(case, "system-out").text = f"warning: {outcome.reason}\n{details}"
+    ET.indent(suites)
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)

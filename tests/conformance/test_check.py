@@ -1,0 +1,267 @@
+"""``ocpp16 check`` against real central systems over loopback.
+
+- ocpp16's own server passes every case;
+- the `ocpp` package's central system gets a stable report whose every difference is real;
+- small deliberately faulty servers get exactly their fault reported, and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ocpp16_cli.main import app
+from typer.testing import CliRunner
+from websockets.asyncio.server import ServerConnection
+
+from ocpp16 import ACTIONS
+from ocpp16._action import Sender
+from ocpp16._dispatch import Invalid, Valid, receive, result_frame
+from ocpp16.conformance.grading import Grade
+from ocpp16.conformance.runner import CheckOptions, run_check
+from ocpp16.frames import encode
+from ocpp16.server import CentralSystem
+from tests.loopback import CentralSystemThread, OcppCentralSystem, ServerThread
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def own_server() -> Iterator[CentralSystemThread]:
+    with CentralSystemThread(CentralSystem()) as server:
+        yield server
+
+
+def test_ocpp16_serve_passes_every_case(own_server: CentralSystemThread, tmp_path: Path) -> None:
+    report_json, report_xml = tmp_path / "check.json", tmp_path / "check.xml"
+    result = runner.invoke(
+        app,
+        [
+            "check",
+            own_server.url("CHECK1"),
+            "--cs-actions",
+            "--seed",
+            "5",
+            "--json",
+            str(report_json),
+            "--junit",
+            str(report_xml),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "PASS: 251 cases: 251 passed, 0 failed" in result.output
+    report = json.loads(report_json.read_text())
+    assert report["passed"] is True
+    assert report["summary"] == {
+        "cases": 251,
+        "failed": 0,
+        "warnings": 0,
+        "grades": {"pass": 251},
+    }
+    suites = ET.parse(report_xml).getroot()
+    assert sum(int(s.get("tests", "0")) for s in suites) == 251
+    assert sum(int(s.get("failures", "0")) for s in suites) == 0
+
+
+def _grades(report: Any) -> dict[str, tuple[str, str]]:
+    """case id -> (grade, the CALLERROR code answered or "") for every case that did not pass."""
+    found = {}
+    for outcome in report.outcomes:
+        if outcome.grade is not Grade.PASS:
+            answer = outcome.answer
+            code = answer[2] if isinstance(answer, list) and answer[:1] == [4] else ""
+            found[outcome.case.id] = (outcome.grade.value, code)
+    return found
+
+
+def _expected_for_the_ocpp_package(case_id: str) -> tuple[str, str] | None:
+    """What the `ocpp` package (2.1.0) does with each case, where it deviates from 1.6."""
+    defect = case_id.split("/", 2)[-1]
+    frame_level = {
+        "malformed JSON": ("connection dropped", ""),  # its handler fails, code 1011
+        "not an array": ("timeout", ""),  # it logs an error and answers nothing
+        "unknown action": ("code warning", "NotSupported"),  # 1.6 says NotImplemented
+        "message id over 36 characters": ("accepted invalid", ""),
+    }
+    if case_id.startswith("frame/"):
+        return frame_level.get(defect)
+    if "/negative/" not in case_id:
+        return None
+    kind = defect.split(" $")[0]
+    return {
+        "bad date-time": ("accepted invalid", ""),  # it validates without a format checker
+        # OCPP 2.0.1's spelling of FormationViolation:
+        "unknown property": ("code warning", "FormatViolation"),
+        "unknown enum value": ("code warning", "FormatViolation"),
+        "below minItems": ("code warning", "FormatViolation"),
+        "over maxLength": ("code warning", "TypeConstraintViolation"),
+    }.get(kind)
+
+
+def test_the_ocpp_package_report_is_stable_and_its_differences_are_real() -> None:
+    logging.getLogger("ocpp").setLevel(logging.CRITICAL)  # it logs its own failures loudly
+    central_system = OcppCentralSystem()
+    with ServerThread(central_system.handler) as server:
+        first = run_check(CheckOptions(url=server.url("/ocpp/OCPPCHECK"), seed=1, timeout=1.0))
+        second = run_check(CheckOptions(url=server.url("/ocpp/OCPPCHECK"), seed=1, timeout=1.0))
+    assert _grades(first) == _grades(second)
+    expected = {
+        outcome.case.id: grade
+        for outcome in first.outcomes
+        if (grade := _expected_for_the_ocpp_package(outcome.case.id)) is not None
+    }
+    assert _grades(first) == expected
+    assert first.reconnects == 1  # after it dropped the connection on malformed JSON
+    assert not first.passed
+
+
+# Deliberately faulty central systems: conformant (they answer from ocpp16's own validation)
+# but for one fault each.
+Fault = Callable[[Valid | Invalid], str | None]
+
+
+def faulty(fault: Fault) -> Callable[[ServerConnection], Any]:
+    """A central system answering as ocpp16's dispatcher says, unless ``fault`` answers first:
+    with text to send, "" to send nothing, "close" to close the connection."""
+
+    async def handler(connection: ServerConnection) -> None:
+        async for message in connection:
+            incoming = receive(message, Sender.CP)
+            if not isinstance(incoming, Valid | Invalid):
+                continue
+            reply = fault(incoming)
+            if reply == "close":
+                await connection.close()
+                return
+            if reply is None:
+                if isinstance(incoming, Valid):
+                    response = incoming.action.response.random()
+                    reply = encode(result_frame(incoming.frame.unique_id, response))
+                else:
+                    reply = encode(incoming.reply)
+            if reply:
+                await connection.send(reply)
+
+    return handler
+
+
+def accepts_long_id_tags(incoming: Valid | Invalid) -> str | None:
+    description = incoming.reply.description if isinstance(incoming, Invalid) else ""
+    if description.startswith("$.idTag: violates maxLength 20") and ";" not in description:
+        raw = incoming.raw  # type: ignore[union-attr]
+        return json.dumps([3, raw[1], ACTIONS[raw[2]].response.random().to_dict()])
+    return None
+
+
+def heartbeat_without_current_time(incoming: Valid | Invalid) -> str | None:
+    if isinstance(incoming, Valid) and incoming.action.name == "Heartbeat":
+        return json.dumps([3, incoming.frame.unique_id, {}])
+    return None
+
+
+def closes_on_malformed_json(incoming: Valid | Invalid) -> str | None:
+    if isinstance(incoming, Invalid) and isinstance(incoming.raw, str | bytes):
+        return "close"
+    return None
+
+
+def never_answers_data_transfer(incoming: Valid | Invalid) -> str | None:
+    action = incoming.action.name if isinstance(incoming, Valid) else incoming.action
+    return "" if action == "DataTransfer" else None
+
+
+def _ids(*ids: str) -> set[str]:
+    return set(ids)
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (
+            accepts_long_id_tags,
+            {
+                "Authorize/negative/over maxLength $.idTag": "accepted invalid",
+                "StartTransaction/negative/over maxLength $.idTag": "accepted invalid",
+                "StopTransaction/negative/over maxLength $.idTag": "accepted invalid",
+            },
+        ),
+        (
+            heartbeat_without_current_time,
+            {
+                "Heartbeat/positive/required": "invalid response",
+                "Heartbeat/positive/full": "invalid response",
+            },
+        ),
+        (closes_on_malformed_json, {"frame/malformed JSON": "connection dropped"}),
+        (
+            never_answers_data_transfer,
+            {
+                case_id: "timeout"
+                for case_id in [
+                    "DataTransfer/positive/required",
+                    "DataTransfer/positive/full",
+                    "DataTransfer/positive/boundaries",
+                    "DataTransfer/negative/missing $.vendorId",
+                    "DataTransfer/negative/wrong type $.vendorId",
+                    "DataTransfer/negative/over maxLength $.vendorId",
+                    "DataTransfer/negative/wrong type $.messageId",
+                    "DataTransfer/negative/over maxLength $.messageId",
+                    "DataTransfer/negative/wrong type $.data",
+                    "DataTransfer/negative/unknown property $.unexpectedProperty",
+                ]
+            },
+        ),
+    ],
+    ids=["long idTag accepted", "Heartbeat without currentTime", "malformed JSON", "never answers"],
+)
+def test_a_faulty_server_gets_exactly_its_fault_reported(
+    fault: Fault, expected: dict[str, str]
+) -> None:
+    with ServerThread(faulty(fault)) as server:
+        report = run_check(CheckOptions(url=server.url("/ocpp/FAULTY"), seed=2, timeout=0.3))
+    assert {case_id: grade for case_id, (grade, _) in _grades(report).items()} == expected
+
+
+def test_check_exit_code_and_failure_listing() -> None:
+    with ServerThread(faulty(heartbeat_without_current_time)) as server:
+        result = runner.invoke(
+            app, ["check", server.url("/ocpp/CP7"), "--actions", "heartbeat", "--timeout", "2"]
+        )
+    assert result.exit_code == 1, result.output
+    assert "FAILED Heartbeat/positive/required — invalid response: $.currentTime" in result.output
+    assert "FAIL: 9 cases: 7 passed, 2 failed (2 invalid response)" in result.output
+
+
+def test_code_warnings_fail_only_with_strict_codes() -> None:
+    def not_implemented_for_everything(incoming: Valid | Invalid) -> str | None:
+        if isinstance(incoming, Invalid) and incoming.reply.code == "FormationViolation":
+            unique_id = incoming.raw[1] if isinstance(incoming.raw, list) else "-1"
+            return json.dumps([4, unique_id, "FormatViolation", "", {}])
+        return None
+
+    with ServerThread(faulty(not_implemented_for_everything)) as server:
+        url = server.url("/ocpp/CP8")
+        lenient = runner.invoke(app, ["check", url, "--actions", "Heartbeat"])
+        strict = runner.invoke(app, ["check", url, "--actions", "Heartbeat", "--strict-codes"])
+    assert lenient.exit_code == 0, lenient.output
+    assert "warning Heartbeat/negative/unknown property $.unexpectedProperty" in lenient.output
+    assert "OCPP 2.0.1 spelling of FormationViolation" in lenient.output
+    assert strict.exit_code == 1, strict.output
+
+
+def test_bad_input_and_no_server() -> None:
+    unknown = runner.invoke(app, ["check", "ws://127.0.0.1:9/ocpp/X", "--actions", "Hartbeat"])
+    assert unknown.exit_code == 2
+    assert "did you mean Heartbeat" in unknown.output
+    bad_url = runner.invoke(app, ["check", "ftp://example/ocpp/X"])
+    assert bad_url.exit_code == 2
+    with ServerThread(faulty(lambda _: None)) as server:
+        port = server.port
+    refused = runner.invoke(app, ["check", f"ws://127.0.0.1:{port}/ocpp/X", "--timeout", "2"])
+    assert refused.exit_code == 3, refused.output
+    assert "Traceback" not in refused.output
