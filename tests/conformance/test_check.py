@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -265,3 +267,47 @@ def test_bad_input_and_no_server() -> None:
     refused = runner.invoke(app, ["check", f"ws://127.0.0.1:{port}/ocpp/X", "--timeout", "2"])
     assert refused.exit_code == 3, refused.output
     assert "Traceback" not in refused.output
+
+
+def test_check_authenticates_and_never_prints_the_password() -> None:
+    secret = "s3cret-Passw0rd-123"
+    with CentralSystemThread(CentralSystem(basic_auth={"AUTH1": secret})) as server:
+        url = server.url("AUTH1")
+        wrong = runner.invoke(app, ["check", url, "--password", "nope", "--actions", "Heartbeat"])
+        right = runner.invoke(
+            app, ["check", url, "--actions", "Heartbeat"], env={"OCPP16_PASSWORD": secret}
+        )
+    assert wrong.exit_code == 3, wrong.output
+    assert "401" in wrong.output
+    assert right.exit_code == 0, right.output
+    assert "PASS: 9 cases" in right.output
+    assert secret not in right.output + wrong.output
+
+
+def test_the_installed_commands_check_and_serve_end_to_end() -> None:
+    """``ocpp16 check`` (a process) against ``ocpp16 serve`` (another process)."""
+    ocpp16 = str(Path(sys.executable).with_name("ocpp16"))
+    server = subprocess.Popen(
+        [ocpp16, "serve", "--port", "0"],
+        stdout=subprocess.DEVNULL,  # every exchange is printed: not read here
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        assert "listening on " in line, line
+        url = line.split("listening on ", 1)[1].split("/<identity>")[0]
+        done = subprocess.run(
+            [ocpp16, "check", f"{url}/E2E", "--cs-actions", "--seed", "9"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)  # waits, and closes the stderr pipe
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS: 251 cases: 251 passed, 0 failed" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
