@@ -18,7 +18,8 @@ from pathlib import Path
 
 import jinja2
 
-from codegen.schema_prep import SENDER_TEXT, Prepared, load_names, prepare
+from codegen.schema_prep import Prepared, load_names, prepare
+from codegen.split import Module, module_of_action, split_models
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -102,26 +103,30 @@ def generate(schemas: Path) -> dict[str, str]:
     prepared = prepare(schemas, names)
     header = (TEMPLATES / "header.txt").read_text(encoding="utf-8")
     models = render_models(prepared)
+    action_names = list(dict.fromkeys(m.action for m in prepared.messages))
+    modules = [
+        Module("enums", "The enumerations of OCPP 1.6.", prepared.enums),
+        Module("datatypes", "The OCPP 1.6 data types that messages share.", prepared.data_types),
+    ] + [
+        Module(
+            module_of_action(action),
+            f"{action}: {names.actions[action]['summary']}.",
+            [f"{action}Response", f"{action}Request"],
+        )
+        for action in action_names
+    ]
     actions = [
         {
             "name": action,
             "sender": names.actions[action]["sender"],
             "summary": names.actions[action]["summary"],
-            "sender_text": SENDER_TEXT[names.actions[action]["sender"]],
+            "module": module_of_action(action),
         }
-        for action in dict.fromkeys(m.action for m in prepared.messages)
+        for action in action_names
     ]
-    files = {
-        "models.py": models,
-        "actions.py": render_template("actions.py.jinja2", header=header, actions=actions),
-        "__init__.py": render_template(
-            "init.py.jinja2",
-            header=header,
-            messages=[m.class_name for m in prepared.messages],
-            data_types=prepared.data_types,
-            enums=prepared.enums,
-        ),
-    }
+    files = split_models(models, header, modules)
+    files["actions.py"] = render_template("actions.py.jinja2", header=header, actions=actions)
+    files["__init__.py"] = render_template("init.py.jinja2", header=header, modules=modules)
     return {name: ruff(text, f"ocpp16/_generated/{name}") for name, text in files.items()}
 
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp16 import _generated
 from ocpp16._action import Action, Sender
-from ocpp16._generated import *  # noqa: F403  (the generated API; its __all__ lists it)
 from ocpp16._model import Model, Request, Response
 from ocpp16.errors import (
     CallError,
@@ -42,6 +41,7 @@ from ocpp16.errors import (
 from ocpp16.registry import resolve_action
 
 if TYPE_CHECKING:
+    from ocpp16._generated import *  # noqa: F403  (the generated API, loaded on first use)
     from ocpp16.client import ChargePoint, connect
 
 if TYPE_CHECKING:
@@ -107,11 +107,18 @@ _SERVER_NAMES = frozenset(
 )
 
 
+# The generated classes load per action on first use (see ocpp16._generated).
+_GENERATED_NAMES = frozenset(_generated.__all__)
+
 # The client pulls in websocket-client: loaded on first use too.
 _CLIENT_NAMES = frozenset({"ChargePoint", "connect"})
 
 
 def __getattr__(name: str) -> Any:
+    if name in _GENERATED_NAMES:
+        value = getattr(_generated, name)
+        globals()[name] = value
+        return value
     if name in _SERVER_NAMES:
         from ocpp16 import server
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 if TYPE_CHECKING:
-    from ocpp16._model import Model
+    from ocpp16._model import Request, Response
 
 __all__ = ["Action", "Sender"]
 
@@ -29,12 +30,35 @@ class Sender(StrEnum):
         return self is not Sender.CP
 
 
+# (request, response) by action name, filled as the generated modules load.
+_classes: dict[str, tuple[Any, Any]] = {}
+
+
 @attrs.frozen
 class Action:
-    """One of the 28 OCPP 1.6 actions."""
+    """One of the 28 OCPP 1.6 actions; its classes are imported on first use."""
 
     name: str
     sender: Sender
     summary: str
-    request: type[Model]
-    response: type[Model]
+    module: str = attrs.field(repr=False)
+
+    @property
+    def request(self) -> type[Request[Any]]:
+        """The class of this action's CALL payload (``BootNotificationRequest``)."""
+        found = _classes.get(self.name) or self._load()
+        request: type[Request[Any]] = found[0]
+        return request
+
+    @property
+    def response(self) -> type[Response]:
+        """The class of this action's CALLRESULT payload (``BootNotificationResponse``)."""
+        found = _classes.get(self.name) or self._load()
+        response: type[Response] = found[1]
+        return response
+
+    def _load(self) -> tuple[Any, Any]:
+        module = import_module(self.module)
+        found = (getattr(module, f"{self.name}Request"), getattr(module, f"{self.name}Response"))
+        _classes[self.name] = found
+        return found

@@ -15,7 +15,8 @@ from typing import Any
 
 import attrs
 
-from ocpp16._generated.models import BootNotificationRequest, HeartbeatRequest
+from ocpp16._generated.boot_notification import BootNotificationRequest
+from ocpp16._generated.heartbeat import HeartbeatRequest
 from ocpp16.client import CallRecord, ChargePoint, connect
 from ocpp16.conformance.cases import Case, Expect, build_cases
 from ocpp16.conformance.grading import Grade, Outcome, grade_answer, grade_silence
