@@ -23,7 +23,6 @@ violates required (missing)``, several joined by ``; ``) and the details carry t
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import Any, Final
 
@@ -34,10 +33,12 @@ from ocpp16._generated.actions import ACTIONS
 from ocpp16._model import Model
 from ocpp16._violations import violations
 from ocpp16.errors import (
+    ERROR_CODES,
     CallError,
     ErrorCode,
     FrameError,
     InvalidResponse,
+    UnknownAction,
     ValidationError,
 )
 from ocpp16.frames import (
@@ -47,6 +48,7 @@ from ocpp16.frames import (
     Unknown,
     decode,
 )
+from ocpp16.registry import resolve_action
 
 __all__ = [
     "UNKNOWN_ID",
@@ -55,6 +57,7 @@ __all__ = [
     "Incoming",
     "Invalid",
     "Valid",
+    "call_error_frame",
     "error_frame",
     "parse_answer",
     "receive",
@@ -110,6 +113,13 @@ def error_frame(
     unique_id: str, code: ErrorCode, description: str, details: dict[str, Any] | None = None
 ) -> CallErrorFrame:
     return CallErrorFrame(unique_id, code, description, details if details is not None else {})
+
+
+def call_error_frame(unique_id: str, error: CallError) -> CallErrorFrame:
+    """The CALLERROR answering a CALL whose handler raised ``error``; a code that is not one
+    of OCPP 1.6's goes out as GenericError."""
+    code = error.code if error.code in ERROR_CODES else "GenericError"
+    return error_frame(unique_id, code, error.description, error.details)
 
 
 def result_frame(unique_id: str, response: Model) -> CallResult:
@@ -176,9 +186,12 @@ def _invalid(
 
 
 def _unknown(name: str) -> str:
-    close = difflib.get_close_matches(name, list(ACTIONS), n=1, cutoff=0.6)
-    folded = {n.lower(): n for n in ACTIONS}.get(name.lower())
-    hint = folded or (close[0] if close else None)
+    # resolve_action forgives case and a Request suffix, which the wire does not: what it finds
+    # (or suggests) is the hint.
+    try:
+        hint: str | None = resolve_action(name).name
+    except UnknownAction as exc:
+        hint = exc.suggestions[0] if exc.suggestions else None
     return f"unknown action {name!r}" + (f"; did you mean {hint}?" if hint else "")
 
 

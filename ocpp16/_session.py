@@ -21,7 +21,6 @@ from ocpp16._events import Exchange, FrameEvent, Verdict
 from ocpp16._generated.actions import ACTIONS
 from ocpp16._model import Model, Request, Response
 from ocpp16.errors import (
-    ERROR_CODES,
     CallError,
     CallTimeout,
     ConnectionClosed,
@@ -187,9 +186,8 @@ class ChargePointSession:
             response = await self._cs._respond(call, self)
             reply = _dispatch.result_frame(call.frame.unique_id, response)
         except CallError as exc:
-            code = exc.code if exc.code in ERROR_CODES else "GenericError"
-            reply = _dispatch.error_frame(call.frame.unique_id, code, exc.description, exc.details)
-            problem = f"{code}: {exc.description}" if exc.description else code
+            reply = _dispatch.call_error_frame(call.frame.unique_id, exc)
+            problem = f"{reply.code}: {exc.description}" if exc.description else reply.code
         except ValidationError as exc:
             description = f"the central system's {call.action.name} response: {exc}"
             reply = _dispatch.error_frame(call.frame.unique_id, "InternalError", description)

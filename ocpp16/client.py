@@ -33,7 +33,6 @@ from ocpp16._generated.actions import ACTIONS
 from ocpp16._model import Model, Request, Response
 from ocpp16._violations import check_payload, violations
 from ocpp16.errors import (
-    ERROR_CODES,
     CallError,
     CallTimeout,
     ConnectionClosed,
@@ -335,8 +334,7 @@ class ChargePoint:
                 raise TypeError(f"the handler returned {type(response).__name__}, not {expected}")
             reply = _dispatch.result_frame(unique_id, response)
         except CallError as exc:
-            code = exc.code if exc.code in ERROR_CODES else "GenericError"
-            reply = _dispatch.error_frame(unique_id, code, exc.description, exc.details)
+            reply = _dispatch.call_error_frame(unique_id, exc)
         except Exception as exc:
             detail = f"the handler failed: {type(exc).__name__}: {exc}"
             reply = _dispatch.error_frame(unique_id, "InternalError", detail)

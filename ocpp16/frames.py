@@ -21,6 +21,7 @@ __all__ = [
     "CALLERROR",
     "CALLRESULT",
     "MAX_ID_LENGTH",
+    "SUBPROTOCOL",
     "Call",
     "CallErrorFrame",
     "CallResult",
@@ -34,6 +35,8 @@ __all__ = [
 CALL: Final = 2
 CALLRESULT: Final = 3
 CALLERROR: Final = 4
+#: The WebSocket subprotocol of OCPP 1.6-J.
+SUBPROTOCOL: Final = "ocpp1.6"
 #: The longest unique id OCPP-J allows.
 MAX_ID_LENGTH: Final = 36
 

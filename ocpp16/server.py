@@ -64,6 +64,7 @@ from ocpp16.errors import (
     InvalidResponse,
     ValidationError,
 )
+from ocpp16.frames import SUBPROTOCOL
 from ocpp16.registry import resolve_action
 
 __all__ = [
@@ -77,8 +78,6 @@ __all__ = [
     "server_ssl_context",
 ]
 
-#: The WebSocket subprotocol of OCPP 1.6-J.
-SUBPROTOCOL: Final = "ocpp1.6"
 
 _log: Final = logging.getLogger("ocpp16.server")
 

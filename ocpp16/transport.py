@@ -37,11 +37,10 @@ from ocpp16.errors import (
     SubprotocolError,
     TLSError,
 )
+from ocpp16.frames import SUBPROTOCOL
 
 __all__ = ["SUBPROTOCOL", "Connection", "Endpoint", "endpoint", "tls_context"]
 
-#: The WebSocket subprotocol of OCPP 1.6-J.
-SUBPROTOCOL: Final = "ocpp1.6"
 
 _SCHEMES: Final = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
 _HINTS: Final = {
