@@ -1,10 +1,17 @@
 """The cases of a conformance check, generated from the schemas: positive and negative.
 
 Positive cases send valid CALLs (required fields only, every field, boundary values, every enum
-value over the run) and expect a valid CALLRESULT. Negative cases each carry exactly one defect,
-derived by walking the action's JSON schema alongside a valid payload, and expect a CALLERROR with
-the fitting OCPP 1.6 code; frame-level cases break the OCPP-J framing itself. The same seed gives
-the same cases.
+value over the run) and expect a valid CALLRESULT. Negative cases each carry exactly one defect
+and expect a CALLERROR with the fitting OCPP 1.6 code; frame-level cases break the OCPP-J framing
+itself. The same seed gives the same cases.
+
+A negative case is a :class:`Mutation` (one defect at one path), so that it tests its defect and
+nothing else: the runner plants it in a payload that the central system accepted earlier in the
+run (:func:`apply_mutation`); the case's ``text`` shows it planted in a random full payload.
+Values that only the errata sheet allows (:mod:`ocpp16.readings`) are planted the same way, in
+cases of their own, and kept out of every other payload. Derivation (which mutations exist, at
+which paths: :func:`defects`, :func:`errata_mutations`) reads the schema alone; application
+(:func:`apply_mutation`) reads the payload alone.
 """
 
 from __future__ import annotations
@@ -21,9 +28,20 @@ import attrs
 from ocpp16._action import Action
 from ocpp16._generated.actions import ACTIONS
 from ocpp16.frames import CALL, CALLRESULT
+from ocpp16.readings import ERRATA_UNITS, ONE_OR_MORE, errata_values, first_edition, one_or_more
 from ocpp16.schemas import load_schema
 
-__all__ = ["Case", "Expect", "build_cases", "frame_cases"]
+__all__ = [
+    "Case",
+    "Expect",
+    "Mutation",
+    "apply_mutation",
+    "build_cases",
+    "defects",
+    "errata_mutations",
+    "frame_cases",
+    "planted_text",
+]
 
 JSON = dict[str, Any]
 
@@ -37,6 +55,20 @@ class Expect(StrEnum):
 
 
 @attrs.frozen
+class Mutation:
+    """One change to plant in a valid payload: a defect, or a value only one reading allows."""
+
+    path: str  # "$.meterValue[0].sampledValue"; "[0]" stands for the first item
+    kind: str  # "missing", "wrong type", ..., "errata Hertz"
+    codes: tuple[str, ...]  # the fitting CALLERROR codes (none for an errata value)
+    #: "set" (replace the value at path), "delete", "truncate" (keep ``value`` items), "add"
+    #: (a property the parent object does not have).
+    op: str
+    value: Any = None
+    reading: str = ""  # the key of the reading (ocpp16.readings) this depends on, if any
+
+
+@attrs.frozen
 class Case:
     """One frame to send and what should come back."""
 
@@ -45,11 +77,18 @@ class Case:
     kind: str  # "positive", "negative" or "frame"
     title: str
     expect: Expect
-    #: The text sent as one WebSocket message (usually a CALL frame).
+    #: The text sent as one WebSocket message (usually a CALL frame). For a case with a
+    #: mutation: the mutation planted in a random full payload ("" when it has no such path).
     text: str
     unique_id: str | None = None
     #: For Expect.ERROR: the OCPP 1.6 codes that fit the defect; the first is the usual one.
     codes: tuple[str, ...] = ()
+    #: Planted at run time in a payload of ``action`` that the central system accepted.
+    mutation: Mutation | None = None
+
+    @property
+    def reading(self) -> str:
+        return "" if self.mutation is None else self.mutation.reading
 
 
 MISSING: Final = ("OccurenceConstraintViolation", "ProtocolError")
@@ -87,7 +126,7 @@ class _Ids:
 
 def _positive(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
     for full, title in ((False, "required fields only"), (True, "every field")):
-        payload = action.request.random(full=full, rng=rng).to_dict()
+        payload = _first_edition(action.name, action.request.random(full=full, rng=rng).to_dict())
         unique_id = ids.next()
         yield Case(
             f"{action.name}/positive/{'full' if full else 'required'}",
@@ -99,7 +138,7 @@ def _positive(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
             unique_id,
         )
     schema = load_schema(action.name)
-    base = action.request.random(full=True, rng=rng).to_dict()
+    base = _first_edition(action.name, action.request.random(full=True, rng=rng).to_dict())
     boundary = _at_boundaries(schema, copy.deepcopy(base))
     if boundary != base:
         unique_id = ids.next()
@@ -112,7 +151,12 @@ def _positive(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
             _call(action.name, boundary, unique_id),
             unique_id,
         )
-    enums = list(_enum_paths(schema, base, "$"))
+    # Values that only the errata allows get cases of their own (below), so that a central
+    # system following the first edition refuses only those.
+    enums = [
+        (path, [v for v in values if v not in errata_values(action.name, path)])
+        for path, values in _enum_paths(schema, base, "$")
+    ]
     rounds = max((len(values) for _, values in enums), default=0)
     for index in range(rounds):
         payload = copy.deepcopy(base)
@@ -131,78 +175,144 @@ def _positive(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
             _call(action.name, payload, unique_id),
             unique_id,
         )
+    for mutation in errata_mutations(action.name, schema):
+        yield _mutation_case(action.name, "positive", mutation, base, ids, expect=Expect.RESULT)
 
 
 def _negative(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
     schema = load_schema(action.name)
-    base = action.request.random(full=True, rng=rng).to_dict()
-    for path, defect, payload, codes in _defects(schema, base):
-        unique_id = ids.next()
-        yield Case(
-            f"{action.name}/negative/{defect} {path}",
-            action.name,
-            "negative",
-            f"{defect} at {path}",
-            Expect.ERROR,
-            _call(action.name, payload, unique_id),
-            unique_id,
-            codes,
-        )
-    payload = {**base, "unexpectedProperty": "x"}
+    base = _first_edition(action.name, action.request.random(full=True, rng=rng).to_dict())
+    for mutation in defects(action.name, schema):
+        yield _mutation_case(action.name, "negative", mutation, base, ids, expect=Expect.ERROR)
+
+
+def _mutation_case(
+    action: str, kind: str, mutation: Mutation, base: JSON, ids: _Ids, *, expect: Expect
+) -> Case:
     unique_id = ids.next()
-    yield Case(
-        f"{action.name}/negative/unknown property $.unexpectedProperty",
-        action.name,
-        "negative",
-        "unknown property at $.unexpectedProperty",
-        Expect.ERROR,
-        _call(action.name, payload, unique_id),
+    planted = apply_mutation(mutation, base)
+    return Case(
+        f"{action}/{kind}/{mutation.kind} {mutation.path}",
+        action,
+        kind,
+        f"{mutation.kind} at {mutation.path}",
+        expect,
+        "" if planted is None else _call(action, planted, unique_id),
         unique_id,
-        UNKNOWN_PROPERTY,
+        mutation.codes,
+        mutation,
     )
 
 
-def _defects(schema: JSON, payload: Any, path: str = "$") -> Iterator[tuple[str, str, Any, Any]]:
-    """(path, defect, payload with that one defect, fitting codes) for every field at any depth.
+# Derivation: which mutations exist, at which paths, from the schema alone.
 
-    ``payload`` must hold every property (a ``full`` random payload), so every field is reached.
-    """
-    properties: JSON = schema.get("properties", {})
+
+def defects(action: str, schema: JSON) -> Iterator[Mutation]:
+    """Every one-defect mutation of ``action``'s request (``schema``), in a stable order: each
+    required field missing, each field of the wrong type, each bounded string one over, each
+    enum unknown, each date-time bad, each 1..* array short, at any depth; an unknown property."""
+    yield from _defects(action, schema, "$")
+    yield Mutation("$.unexpectedProperty", "unknown property", UNKNOWN_PROPERTY, "add", "x")
+
+
+def _defects(action: str, schema: JSON, path: str) -> Iterator[Mutation]:
     for name in schema.get("required", []):
-        broken = copy.deepcopy(payload)
-        del broken[name]
-        yield f"{path}.{name}", "missing", broken, MISSING
-    for name, sub in properties.items():
-        if name not in payload:
-            continue
+        yield Mutation(f"{path}.{name}", "missing", MISSING, "delete")
+    for name, sub in schema.get("properties", {}).items():
         here = f"{path}.{name}"
         kind = sub.get("type")
-        yield here, "wrong type", _replaced(payload, name, _WRONG_VALUE[kind]), WRONG_TYPE
+        yield Mutation(here, "wrong type", WRONG_TYPE, "set", _WRONG_VALUE[kind])
         if kind == "string" and "maxLength" in sub:
             too_long = "x" * (sub["maxLength"] + 1)
-            yield here, "over maxLength", _replaced(payload, name, too_long), BAD_VALUE
+            yield Mutation(here, "over maxLength", BAD_VALUE, "set", too_long)
         if "enum" in sub:
-            yield here, "unknown enum value", _replaced(payload, name, "NoSuchValue"), BAD_VALUE
+            yield Mutation(here, "unknown enum value", BAD_VALUE, "set", "NoSuchValue")
         if sub.get("format") == "date-time":
-            yield here, "bad date-time", _replaced(payload, name, "2026-13-45T25:61:00Z"), BAD_VALUE
-        if kind == "array" and sub.get("minItems", 0) > 0:
-            short = payload[name][: sub["minItems"] - 1]
-            yield here, "below minItems", _replaced(payload, name, short), TOO_FEW
+            yield Mutation(here, "bad date-time", BAD_VALUE, "set", "2026-13-45T25:61:00Z")
+        if kind == "array":
+            # The spec's tables give some arrays as 1..* where the first-edition schemas carry
+            # no minItems: accepting one empty is a deviation only the tables make.
+            spec = one_or_more(action, here)
+            if sub.get("minItems", 0) > 0 or spec:
+                keep = max(sub.get("minItems", 1) - 1, 0)
+                reading = ONE_OR_MORE.key if spec else ""
+                yield Mutation(here, "below minItems", TOO_FEW, "truncate", keep, reading)
+            if sub["items"].get("type") == "object":
+                yield from _defects(action, sub["items"], f"{here}[0]")
         if kind == "object":
-            for inner_path, defect, inner, codes in _defects(sub, payload[name], here):
-                yield inner_path, defect, _replaced(payload, name, inner), codes
-        if kind == "array" and sub["items"].get("type") == "object" and payload[name]:
-            for inner_path, defect, inner, codes in _defects(
-                sub["items"], payload[name][0], f"{here}[0]"
-            ):
-                items = [inner, *copy.deepcopy(payload[name][1:])]
-                yield inner_path, defect, _replaced(payload, name, items), codes
+            yield from _defects(action, sub, here)
 
 
-def _replaced(payload: JSON, name: str, value: Any) -> JSON:
-    broken = copy.deepcopy(payload)
-    broken[name] = value
-    return broken
+def errata_mutations(action: str, schema: JSON, path: str = "$") -> Iterator[Mutation]:
+    """A mutation for each value that only the errata allows, at each place it applies."""
+    for name, sub in schema.get("properties", {}).items():
+        here = f"{path}.{name}"
+        for value in errata_values(action, here):
+            yield Mutation(here, f"errata {value}", (), "set", value, ERRATA_UNITS.key)
+        if sub.get("type") == "object":
+            yield from errata_mutations(action, sub, here)
+        elif sub.get("type") == "array" and sub["items"].get("type") == "object":
+            yield from errata_mutations(action, sub["items"], f"{here}[0]")
+
+
+# Application: planting a mutation in a payload, at run time.
+
+
+def apply_mutation(mutation: Mutation, payload: Any) -> Any | None:
+    """A copy of ``payload`` with ``mutation`` planted, or None when ``payload`` lacks its path
+    (the field; for a new property, its parent object)."""
+    steps = _steps(mutation.path)
+    changed = copy.deepcopy(payload)
+    node = changed
+    for step in steps[:-1]:
+        if not _holds(node, step):
+            return None
+        node = node[step]
+    last = steps[-1]
+    if mutation.op == "add":
+        if not isinstance(node, dict) or last in node:
+            return None
+        node[last] = copy.deepcopy(mutation.value)
+        return changed
+    if not _holds(node, last):
+        return None
+    if mutation.op == "delete":
+        del node[last]
+    elif mutation.op == "truncate":
+        if not isinstance(node[last], list) or len(node[last]) <= mutation.value:
+            return None
+        node[last] = node[last][: mutation.value]
+    else:
+        node[last] = copy.deepcopy(mutation.value)
+    return changed
+
+
+def planted_text(case: Case, base: Any) -> str | None:
+    """The frame of ``case`` with its mutation planted in ``base`` (None: no such path there)."""
+    if case.mutation is None:
+        return case.text
+    payload = apply_mutation(case.mutation, base)
+    return None if payload is None else _call(case.action, payload, case.unique_id or "")
+
+
+def _holds(node: Any, step: str | int) -> bool:
+    if isinstance(step, int):
+        return isinstance(node, list) and step < len(node)
+    return isinstance(node, dict) and step in node
+
+
+def _first_edition(action: str, payload: Any, path: str = "$") -> Any:
+    """``payload`` with each value that only the errata allows replaced by its first-edition
+    stand-in: the payloads that other cases build on must not depend on a reading."""
+    if isinstance(payload, dict):
+        out = {}
+        for name, value in payload.items():
+            here = f"{path}.{name}"
+            out[name] = _first_edition(action, first_edition(action, here, value), here)
+        return out
+    if isinstance(payload, list):
+        return [_first_edition(action, item, f"{path}[{i}]") for i, item in enumerate(payload)]
+    return payload
 
 
 def _at_boundaries(schema: JSON, payload: Any) -> Any:
@@ -240,14 +350,20 @@ def _enum_paths(schema: JSON, payload: Any, path: str) -> Iterator[tuple[str, li
             yield from _enum_paths(sub["items"], payload[name][0], f"{here}[0]")
 
 
-def _set(payload: Any, path: str, value: Any) -> None:
-    """Set ``value`` at a path such as ``$.meterValue[0].sampledValue[0].unit``."""
+def _steps(path: str) -> list[str | int]:
+    """``$.meterValue[0].unit`` -> ``["meterValue", 0, "unit"]``."""
     steps: list[str | int] = []
     for part in path[2:].split("."):
         name, _, index = part.partition("[")
         steps.append(name)
         if index:
             steps.append(int(index.rstrip("]")))
+    return steps
+
+
+def _set(payload: Any, path: str, value: Any) -> None:
+    """Set ``value`` at a path such as ``$.meterValue[0].sampledValue[0].unit``."""
+    steps = _steps(path)
     node = payload
     for step in steps[:-1]:
         node = node[step]

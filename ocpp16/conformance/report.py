@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from ocpp16._text import printable
 from ocpp16.conformance.grading import Grade, Outcome
 
 __all__ = ["Report", "write_json", "write_junit"]
@@ -17,7 +18,11 @@ __all__ = ["Report", "write_json", "write_junit"]
 
 @attrs.frozen
 class Report:
-    """Everything a run found: the outcomes in case order, and how it was run."""
+    """Everything a run found: the outcomes in case order, and how it was run.
+
+    ``stopped`` is the verdict of a run that ended early (the central system stopped answering);
+    ``interrupted`` a run ended by Ctrl-C. Either leaves the report incomplete.
+    """
 
     url: str
     identity: str
@@ -26,9 +31,16 @@ class Report:
     outcomes: tuple[Outcome, ...]
     elapsed_s: float
     reconnects: int = 0
+    planned: int = 0  # the cases the run was to send
+    stopped: str = ""
+    interrupted: bool = False
 
     def failed(self, outcome: Outcome) -> bool:
         return outcome.grade.failed(self.strict_codes)
+
+    @property
+    def complete(self) -> bool:
+        return not self.stopped and not self.interrupted
 
     @property
     def failures(self) -> list[Outcome]:
@@ -36,11 +48,15 @@ class Report:
 
     @property
     def warnings(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.grade is Grade.CODE_WARNING and not self.strict_codes]
+        return [o for o in self.outcomes if o.grade.warned(self.strict_codes)]
+
+    @property
+    def not_tested(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.grade is Grade.NOT_TESTED]
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.stopped
 
     def by_action(self) -> dict[str, Counter[Grade]]:
         """Grades counted per action ("frames" for frame-level cases), in case order."""
@@ -57,12 +73,17 @@ class Report:
             "seed": self.seed,
             "strictCodes": self.strict_codes,
             "passed": self.passed,
+            "complete": self.complete,
+            "stopped": self.stopped or None,
+            "interrupted": self.interrupted,
             "elapsedSeconds": round(self.elapsed_s, 3),
             "reconnects": self.reconnects,
             "summary": {
+                "planned": self.planned,
                 "cases": len(self.outcomes),
                 "failed": len(self.failures),
                 "warnings": len(self.warnings),
+                "notTested": len(self.not_tested),
                 "grades": dict(sorted(grades.items())),
             },
             "cases": [_outcome_json(o, self.failed(o)) for o in self.outcomes],
@@ -78,10 +99,12 @@ def _outcome_json(outcome: Outcome, failed: bool) -> dict[str, Any]:
         "title": case.title,
         "expect": case.expect.value,
         "fittingCodes": list(case.codes),
+        "reading": case.reading or None,
         "grade": outcome.grade.value,
         "failed": failed,
+        "skipped": outcome.grade is Grade.NOT_TESTED,
         "reason": outcome.reason,
-        "sent": case.text,
+        "sent": None if outcome.grade is Grade.NOT_TESTED else outcome.sent_text,
         "answer": outcome.answer,
         "elapsedMs": round(outcome.elapsed_ms, 2),
     }
@@ -92,9 +115,18 @@ def write_json(report: Report, path: Path) -> None:
 
 
 def write_junit(report: Report, path: Path) -> None:
-    """One testsuite per action, one testcase per case; code warnings are <system-out> notes
-    unless ``strict_codes`` makes them failures."""
+    """One testsuite per action, one testcase per case; warnings are <system-out> notes (code
+    warnings failures under ``strict_codes``), cases not tested <skipped>. An incomplete run
+    says so in the root's properties and each suite's ``complete`` attribute."""
     suites = ET.Element("testsuites", name="ocpp16 check", time=f"{report.elapsed_s:.3f}")
+    properties = ET.SubElement(suites, "properties")
+    for name, value in (
+        ("complete", str(report.complete).lower()),
+        ("planned", str(report.planned)),
+        ("stopped", report.stopped),
+        ("interrupted", str(report.interrupted).lower()),
+    ):
+        ET.SubElement(properties, "property", name=name, value=value)
     groups: dict[str, list[Outcome]] = {}
     for outcome in report.outcomes:
         groups.setdefault(outcome.case.action or "frames", []).append(outcome)
@@ -107,24 +139,32 @@ def write_junit(report: Report, path: Path) -> None:
             tests=str(len(outcomes)),
             failures=str(len(failed)),
             errors="0",
+            skipped=str(sum(1 for o in outcomes if o.grade is Grade.NOT_TESTED)),
             time=f"{sum(o.elapsed_ms for o in outcomes) / 1000:.3f}",
+            complete=str(report.complete).lower(),
         )
         for outcome in outcomes:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"ocpp16.check.{action}",
-                name=outcome.case.id,
-                time=f"{outcome.elapsed_ms / 1000:.3f}",
-            )
-            answer = json.dumps(outcome.answer) if outcome.answer is not None else "(nothing)"
-            details = f"sent: {outcome.case.text}\nanswer: {answer}"
-            if report.failed(outcome):
-                failure = ET.SubElement(
-                    case, "failure", message=outcome.reason, type=outcome.grade.value
-                )
-                failure.text = details
-            elif outcome.grade is Grade.CODE_WARNING:
-                ET.SubElement(case, "system-out").text = f"warning: {outcome.reason}\n{details}"
+            _junit_case(report, suite, action, outcome)
     ET.indent(suites)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _junit_case(report: Report, suite: ET.Element, action: str, outcome: Outcome) -> None:
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"ocpp16.check.{action}",
+        name=outcome.case.id,
+        time=f"{outcome.elapsed_ms / 1000:.3f}",
+    )
+    if outcome.grade is Grade.NOT_TESTED:
+        ET.SubElement(case, "skipped", message=outcome.reason)
+        return
+    answer = json.dumps(outcome.answer) if outcome.answer is not None else "(nothing)"
+    # XML 1.0 cannot hold most control characters: whatever the peer sent is escaped.
+    details = printable(f"sent: {outcome.sent_text}\nanswer: {answer}", one_line=False)
+    if report.failed(outcome):
+        failure = ET.SubElement(case, "failure", message=outcome.reason, type=outcome.grade.value)
+        failure.text = details
+    elif outcome.grade.warned(report.strict_codes):
+        ET.SubElement(case, "system-out").text = f"warning: {outcome.reason}\n{details}"

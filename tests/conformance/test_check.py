@@ -12,22 +12,20 @@ import logging
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ocpp16_cli.main import app
 from typer.testing import CliRunner
-from websockets.asyncio.server import ServerConnection
 
 from ocpp16 import ACTIONS
-from ocpp16._action import Sender
-from ocpp16._dispatch import Invalid, Valid, receive, result_frame
+from ocpp16._dispatch import Invalid, Valid
 from ocpp16.conformance.grading import Grade
 from ocpp16.conformance.runner import CheckOptions, run_check
-from ocpp16.frames import encode
 from ocpp16.server import CentralSystem
+from tests.conformance.peers import Fault, faulty
 from tests.loopback import CentralSystemThread, OcppCentralSystem, ServerThread
 
 runner = CliRunner()
@@ -56,18 +54,20 @@ def test_ocpp16_serve_passes_every_case(own_server: CentralSystemThread, tmp_pat
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "PASS: 251 cases: 251 passed, 0 failed" in result.output
+    assert ", 0 failed" in result.output
     report = json.loads(report_json.read_text())
     assert report["passed"] is True
-    assert report["summary"] == {
-        "cases": 251,
-        "failed": 0,
-        "warnings": 0,
-        "grades": {"pass": 251},
-    }
+    assert report["complete"] is True
+    summary = report["summary"]
+    assert (summary["planned"], summary["cases"], summary["failed"]) == (256, 256, 0)
+    # Where ocpp16's own parser follows one reading of the spec and not the other, the check
+    # says so as a reading warning, and only there.
+    readings = {c["id"] for c in report["cases"] if c["grade"] == "reading warning"}
+    assert readings <= {c["id"] for c in report["cases"] if c["reading"]}
+    assert summary["grades"] == {"pass": 256 - len(readings), "reading warning": len(readings)}
     suites = ET.parse(report_xml).getroot()
-    assert sum(int(s.get("tests", "0")) for s in suites) == 251
-    assert sum(int(s.get("failures", "0")) for s in suites) == 0
+    assert sum(int(s.get("tests", "0")) for s in suites.iter("testsuite")) == 256
+    assert sum(int(s.get("failures", "0")) for s in suites.iter("testsuite")) == 0
 
 
 def _grades(report: Any) -> dict[str, tuple[str, str]]:
@@ -86,12 +86,18 @@ def _expected_for_the_ocpp_package(case_id: str) -> tuple[str, str] | None:
     defect = case_id.split("/", 2)[-1]
     frame_level = {
         "malformed JSON": ("connection dropped", ""),  # its handler fails, code 1011
-        "not an array": ("timeout", ""),  # it logs an error and answers nothing
+        # It logs an error and answers nothing: allowed, as the frame has no id to answer to.
+        "not an array": ("warning", ""),
         "unknown action": ("code warning", "NotSupported"),  # 1.6 says NotImplemented
         "message id over 36 characters": ("accepted invalid", ""),
     }
     if case_id.startswith("frame/"):
         return frame_level.get(defect)
+    if case_id.startswith("StopTransaction/positive/errata Hertz"):
+        # Its schemas carry the errata's Hertz in MeterValues only.
+        return ("reading warning", "FormatViolation")
+    if case_id == "StopTransaction/negative/below minItems $.transactionData[0].sampledValue":
+        return ("reading warning", "")  # the first-edition schema: no minItems there
     if "/negative/" not in case_id:
         return None
     kind = defect.split(" $")[0]
@@ -122,34 +128,7 @@ def test_the_ocpp_package_report_is_stable_and_its_differences_are_real() -> Non
     assert not first.passed
 
 
-# Deliberately faulty central systems: conformant (they answer from ocpp16's own validation)
-# but for one fault each.
-Fault = Callable[[Valid | Invalid], str | None]
-
-
-def faulty(fault: Fault) -> Callable[[ServerConnection], Any]:
-    """A central system answering as ocpp16's dispatcher says, unless ``fault`` answers first:
-    with text to send, "" to send nothing, "close" to close the connection."""
-
-    async def handler(connection: ServerConnection) -> None:
-        async for message in connection:
-            incoming = receive(message, Sender.CP)
-            if not isinstance(incoming, Valid | Invalid):
-                continue
-            reply = fault(incoming)
-            if reply == "close":
-                await connection.close()
-                return
-            if reply is None:
-                if isinstance(incoming, Valid):
-                    response = incoming.action.response.random()
-                    reply = encode(result_frame(incoming.frame.unique_id, response))
-                else:
-                    reply = encode(incoming.reply)
-            if reply:
-                await connection.send(reply)
-
-    return handler
+# Deliberately faulty central systems (tests.conformance.peers): conformant but for one fault each.
 
 
 def accepts_long_id_tags(incoming: Valid | Invalid) -> str | None:
@@ -203,19 +182,23 @@ def _ids(*ids: str) -> set[str]:
         (
             never_answers_data_transfer,
             {
-                case_id: "timeout"
-                for case_id in [
-                    "DataTransfer/positive/required",
-                    "DataTransfer/positive/full",
-                    "DataTransfer/positive/boundaries",
-                    "DataTransfer/negative/missing $.vendorId",
-                    "DataTransfer/negative/wrong type $.vendorId",
-                    "DataTransfer/negative/over maxLength $.vendorId",
-                    "DataTransfer/negative/wrong type $.messageId",
-                    "DataTransfer/negative/over maxLength $.messageId",
-                    "DataTransfer/negative/wrong type $.data",
-                    "DataTransfer/negative/unknown property $.unexpectedProperty",
-                ]
+                **{
+                    f"DataTransfer/positive/{name}": "timeout"
+                    for name in ("required", "full", "boundaries")
+                },
+                # No DataTransfer payload was accepted to plant the defects in.
+                **{
+                    f"DataTransfer/negative/{defect}": "not tested"
+                    for defect in [
+                        "missing $.vendorId",
+                        "wrong type $.vendorId",
+                        "over maxLength $.vendorId",
+                        "wrong type $.messageId",
+                        "over maxLength $.messageId",
+                        "wrong type $.data",
+                        "unknown property $.unexpectedProperty",
+                    ]
+                },
             },
         ),
     ],
@@ -226,7 +209,12 @@ def test_a_faulty_server_gets_exactly_its_fault_reported(
 ) -> None:
     with ServerThread(faulty(fault)) as server:
         report = run_check(CheckOptions(url=server.url("/ocpp/FAULTY"), seed=2, timeout=0.3))
-    assert {case_id: grade for case_id, (grade, _) in _grades(report).items()} == expected
+    # ocpp16's own validation leaves StopTransaction's sampledValue unbounded (the first edition).
+    spec_only = "StopTransaction/negative/below minItems $.transactionData[0].sampledValue"
+    found = {case_id: grade for case_id, (grade, _) in _grades(report).items()}
+    assert found.pop(spec_only, "reading warning") == "reading warning"
+    assert found == expected
+    assert report.complete
 
 
 def test_check_exit_code_and_failure_listing() -> None:
@@ -309,5 +297,5 @@ def test_the_installed_commands_check_and_serve_end_to_end() -> None:
         server.terminate()
         server.communicate(timeout=10)  # waits, and closes the stderr pipe
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "PASS: 251 cases: 251 passed, 0 failed" in done.stdout
+    assert "PASS: 256 cases: " in done.stdout and ", 0 failed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr

@@ -66,26 +66,29 @@ def check(
     ] = False,
     json_report: Annotated[
         Path | None,
-        typer.Option("--json", metavar="FILE", help="Write a JSON report.", dir_okay=False),
+        typer.Option("--json", metavar="FILE", help="Write a JSON report."),
     ] = None,
     junit_report: Annotated[
         Path | None,
-        typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report.", dir_okay=False),
+        typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report."),
     ] = None,
 ) -> None:
     """Connect as a charge point, send valid and invalid messages, and grade every answer.
 
-    Exit 0 when every case passed (code warnings allowed unless --strict-codes), 1 when some
-    failed; 2 bad input, 3 no connection.
+    Exit 0 when every case passed (warnings allowed; code warnings fail with --strict-codes),
+    1 when some failed or the central system stopped answering; 2 bad input, 3 no connection,
+    130 interrupted (the reports are written all the same, marked incomplete).
     """
     from ocpp16 import resolve_action
     from ocpp16.conformance.cases import build_cases
-    from ocpp16.conformance.report import write_json, write_junit
-    from ocpp16.conformance.runner import CheckOptions
+    from ocpp16.conformance.runner import CheckInterrupted, CheckOptions
+    from ocpp16.errors import InputError
     from ocpp16.transport import endpoint
     from ocpp16_cli.output import make_console
 
-    names = [resolve_action(n).name for n in (actions or "").split(",") if n.strip()]
+    names = [resolve_action(n.strip()).name for n in (actions or "").split(",") if n.strip()]
+    if actions is not None and not names:
+        raise InputError("--actions: no action named; give a list such as Authorize,Heartbeat")
     # A CS→CP action named in --actions means: check that it is refused.
     cs_named = any(not resolve_action(n).sender.charge_point_sends for n in names)
     options = CheckOptions(
@@ -102,17 +105,54 @@ def check(
         cs_actions=cs_actions or cs_named,
         strict_codes=strict_codes,
     )
-    where = endpoint(url, identity)  # bad URL: one line, exit 2, before anything is sent
+    # Bad input: one line, exit 2, before anything is sent.
+    for option, path in (("--json", json_report), ("--junit", junit_report)):
+        if path is not None:
+            _check_writable(option, path)
+    where = endpoint(url, identity)
     cases = build_cases(list(names) or None, seed, options.cs_actions)
     console = make_console()
-    report = _run_with_progress(options, cases, where.url, make_console(stderr=True))
+    try:
+        report = _run_with_progress(options, cases, where.url, make_console(stderr=True))
+    except CheckInterrupted as interrupted:
+        report = interrupted.report
+    written = _write_reports(report, json_report, junit_report)
     _print_report(console, report)
-    if json_report is not None:
-        write_json(report, json_report)
-    if junit_report is not None:
-        write_junit(report, junit_report)
-    if not report.passed:
+    if report.interrupted:
+        raise typer.Exit(130)
+    if not report.passed or not written:
         raise typer.Exit(int(ExitCode.FAILURE))
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """A report path that cannot be written: one line now, not a traceback after the run."""
+    import os
+
+    from ocpp16.errors import InputError
+
+    folder = path.parent
+    if path.is_dir():
+        raise InputError(f"{option} {path}: is a directory")
+    if not folder.is_dir():
+        raise InputError(f"{option} {path}: no such directory {folder}")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise InputError(f"{option} {path}: not writable")
+
+
+def _write_reports(report: Report, json_path: Path | None, junit_path: Path | None) -> bool:
+    """Write the reports first of all at the end; a failure is one line on stderr."""
+    from ocpp16.conformance.report import write_json, write_junit
+
+    ok = True
+    for path, write in ((json_path, write_json), (junit_path, write_junit)):
+        if path is None:
+            continue
+        try:
+            write(report, path)
+        except OSError as exc:
+            typer.echo(f"ocpp16: error: cannot write {path}: {exc.strerror or exc}", err=True)
+            ok = False
+    return ok
 
 
 def _run_with_progress(options: CheckOptions, cases: list[Case], url: str, err: Console) -> Report:
@@ -124,10 +164,10 @@ def _run_with_progress(options: CheckOptions, cases: list[Case], url: str, err: 
         TextColumn("[bold]checking"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[case]}", style="dim"),
+        TextColumn("{task.fields[case]}", style="dim", markup=False),
     )
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(url, total=len(cases), case="connecting")
+        task = progress.add_task("check", total=len(cases), case="connecting")
 
         def advance(done: int, _total: int, outcome: Outcome) -> None:
             progress.update(task, completed=done, case=outcome.case.id)
@@ -137,56 +177,74 @@ def _run_with_progress(options: CheckOptions, cases: list[Case], url: str, err: 
 
 def _print_report(console: Console, report: Report) -> None:
     from rich.table import Table
+    from rich.text import Text
 
+    from ocpp16._text import printable, shorten
     from ocpp16.conformance.grading import Grade
+    from ocpp16.limits import MAX_PRINTED_FRAME_BYTES
 
-    table = Table(title=f"OCPP 1.6 conformance of {report.url}", title_justify="left")
+    def frame(text: str) -> str:
+        return printable(shorten(text, MAX_PRINTED_FRAME_BYTES))
+
+    table = Table(
+        title=Text(f"OCPP 1.6 conformance of {printable(report.url)}"), title_justify="left"
+    )
     table.add_column("Action", style="bold", no_wrap=True)
     table.add_column("Cases", justify="right")
     table.add_column("Passed", justify="right", style="green")
     table.add_column("Warnings", justify="right", style="yellow")
+    table.add_column("Not tested", justify="right", style="dim")
     table.add_column("Failed", justify="right", style="red")
     table.add_column("Failures by kind")
     for action, grades in report.by_action().items():
-        failed = Counter(
-            {
-                g: n
-                for g, n in grades.items()
-                if g is not Grade.PASS and g.failed(report.strict_codes)
-            }
-        )
-        warned = 0 if report.strict_codes else grades[Grade.CODE_WARNING]
+        failed = Counter({g: n for g, n in grades.items() if g.failed(report.strict_codes)})
+        warned = sum(n for g, n in grades.items() if g.warned(report.strict_codes))
         table.add_row(
             action,
             str(sum(grades.values())),
             str(grades[Grade.PASS]),
             str(warned or ""),
+            str(grades[Grade.NOT_TESTED] or ""),
             str(sum(failed.values()) or ""),
             ", ".join(f"{n} {g.value}" for g, n in failed.most_common()),
         )
     console.print(table)
+    # Reasons quote the peer: printed as plain Text, never read as markup.
     for outcome in report.warnings:
-        console.print(f"[yellow]warning[/] {outcome.case.id}: {outcome.reason}", markup=True)
+        line = f" {outcome.case.id}: {outcome.reason}"
+        console.print(Text.assemble(("warning", "yellow"), line))
+    for outcome in report.not_tested:
+        console.print(Text.assemble(("not tested", "dim"), f" {outcome.case.id}: {outcome.reason}"))
     for outcome in report.failures:
         console.print()
-        console.print(f"[red]FAILED[/] {outcome.case.id} — {outcome.grade.value}: {outcome.reason}")
-        console.print(f"  sent:   {outcome.case.text}", markup=False)
+        line = f" {outcome.case.id} — {outcome.grade.value}: {outcome.reason}"
+        console.print(Text.assemble(("FAILED", "red"), line))
+        console.print(Text(f"  sent:   {frame(outcome.sent_text)}"))
         answer = "(nothing)" if outcome.answer is None else json.dumps(outcome.answer)
-        console.print(f"  answer: {answer}", markup=False)
+        console.print(Text(f"  answer: {frame(answer)}"))
     console.print()
-    console.print(_summary(report), markup=False)
+    if report.stopped:
+        console.print(Text.assemble(("STOPPED", "red"), f" {report.stopped}"))
+    console.print(Text(_summary(report)))
 
 
 def _summary(report: Report) -> str:
     failures = Counter(o.grade.value for o in report.failures)
     kinds = ", ".join(f"{n} {g}" for g, n in failures.most_common())
-    passed = sum(1 for o in report.outcomes if not report.failed(o)) - len(report.warnings)
+    warnings, not_tested = len(report.warnings), len(report.not_tested)
+    passed = len(report.outcomes) - len(report.failures) - warnings - not_tested
     text = f"{len(report.outcomes)} cases: {passed} passed"
-    if report.warnings:
-        text += f", {len(report.warnings)} code warnings"
+    if warnings:
+        text += f", {warnings} warning{'s' if warnings > 1 else ''}"
+    if not_tested:
+        text += f", {not_tested} not tested"
     text += f", {len(report.failures)} failed" + (f" ({kinds})" if kinds else "")
     text += f" in {report.elapsed_s:.1f} s"
     if report.reconnects:
         text += f"; reconnected {report.reconnects} time{'s' if report.reconnects > 1 else ''}"
+    if not report.complete:
+        text += f"; {report.planned - len(report.outcomes)} of {report.planned} cases not run"
     verdict = "PASS" if report.passed else "FAIL"
+    if report.interrupted:
+        verdict = "INTERRUPTED"
     return f"{verdict}: {text} (seed {report.seed})"
