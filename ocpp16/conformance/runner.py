@@ -230,7 +230,7 @@ def run_check(
                     progress(index + 1, len(chosen), outcome)
                 session.check_alive()
         except _Stop as stop:
-            stopped = str(stop)
+            stopped = peer_text(str(stop))  # it may quote the peer (an HTTP reason, say)
         except KeyboardInterrupt:
             raise CheckInterrupted(report(interrupted=True)) from None
     finally:
