@@ -27,9 +27,17 @@ import attrs
 
 from ocpp16._generated.boot_notification import BootNotificationRequest
 from ocpp16._generated.heartbeat import HeartbeatRequest
+from ocpp16._text import printable, shorten
 from ocpp16.client import CallRecord, ChargePoint, connect
 from ocpp16.conformance.cases import Case, Expect, build_cases, planted_text
-from ocpp16.conformance.grading import Grade, Outcome, grade_answer, grade_silence, peer_text
+from ocpp16.conformance.grading import (
+    MAX_REASON_CHARS,
+    Grade,
+    Outcome,
+    grade_answer,
+    grade_silence,
+    peer_text,
+)
 from ocpp16.conformance.report import Report
 from ocpp16.errors import CallTimeout, ConnectionClosed, FrameError, OcppError, TransportError
 from ocpp16.frames import CALLERROR, CALLRESULT, CallErrorFrame, CallResult
@@ -230,7 +238,8 @@ def run_check(
                     progress(index + 1, len(chosen), outcome)
                 session.check_alive()
         except _Stop as stop:
-            stopped = peer_text(str(stop))  # it may quote the peer (an HTTP reason, say)
+            # The verdict may quote the peer (an HTTP reason, say).
+            stopped = printable(shorten(str(stop), MAX_REASON_CHARS))
         except KeyboardInterrupt:
             raise CheckInterrupted(report(interrupted=True)) from None
     finally:
