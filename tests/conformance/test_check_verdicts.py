@@ -6,7 +6,12 @@ Each test runs ``ocpp16 check`` against a small central system over loopback
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -18,10 +23,12 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from ocpp16._dispatch import Invalid, Valid
+from ocpp16._action import Sender
+from ocpp16._dispatch import Invalid, Valid, receive, result_frame
 from ocpp16.conformance import runner as runner_module
 from ocpp16.conformance.grading import Grade
 from ocpp16.conformance.runner import STOP_AFTER_UNANSWERED, CheckOptions, run_check
+from ocpp16.frames import encode
 from ocpp16.readings import ERRATA_UNITS, ONE_OR_MORE
 from tests.conformance.peers import faulty, first_edition, refuse
 from tests.loopback import ServerThread
@@ -212,8 +219,8 @@ def hostile(incoming: Valid | Invalid) -> str | None:
         if incoming.action == "Authorize":
             return refuse(incoming, code, HOSTILE_DESCRIPTION, None)  # details {}: fine
         return refuse(incoming, code + "[/]\x1b[1m", HOSTILE_DESCRIPTION, HOSTILE_DETAILS)
-    if incoming.action.name == "Heartbeat" and incoming.frame.payload == {}:
-        return None
+    if incoming.action.name in ("Heartbeat", "DataTransfer"):
+        return None  # accepted: DataTransfer's negative cases are tested, and refused as above
     return refuse(incoming, "InternalError\x1b[5m", HOSTILE_DESCRIPTION, HOSTILE_DETAILS)
 
 
@@ -244,6 +251,7 @@ def test_markup_and_escape_sequences_from_the_peer_never_reach_the_terminal(
     )
     assert "[/] [bold red]boom[/] \\x1b[2J" in result.output  # shown as text, escaped
     assert "FAILED Authorize/positive/required" in result.output
+    assert "warning DataTransfer/negative/missing $.vendorId: refused with" in result.output
     report = json.loads(report_json.read_text())
     assert report["summary"]["failed"] > 0
     ET.parse(report_xml)  # well-formed XML, whatever the peer sent
@@ -334,3 +342,57 @@ def test_report_paths_are_checked_before_anything_is_sent(
     assert result.exit_code == 2, result.output
     assert len(result.output.strip().splitlines()) == 1
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_silence_to_a_frame_without_a_readable_id_is_a_warning() -> None:
+    def silent_when_no_id(incoming: Valid | Invalid) -> str | None:
+        unreadable = isinstance(incoming, Invalid) and not isinstance(incoming.raw, list)
+        return "" if unreadable else None
+
+    with ServerThread(faulty(silent_when_no_id)) as server:
+        report = run_check(
+            CheckOptions(url=server.url("/ocpp/QUIET"), actions=("Heartbeat",), timeout=0.5)
+        )
+    assert _not_passed(report) == {
+        "frame/malformed JSON": "warning",
+        "frame/not an array": "warning",
+    }
+    assert report.passed and report.complete
+
+
+def test_a_real_ctrl_c_on_the_installed_command(tmp_path: Path) -> None:
+    """SIGINT reaches ``ocpp16 check`` while it waits for an answer: reports and table follow."""
+    received = 0
+
+    async def slow(connection: ServerConnection) -> None:
+        nonlocal received
+        async for message in connection:
+            received += 1
+            await asyncio.sleep(0.05)  # slow enough that the run is still going when stopped
+            incoming = receive(message, Sender.CP)
+            if isinstance(incoming, Valid):
+                response = incoming.action.response.random()
+                await connection.send(encode(result_frame(incoming.frame.unique_id, response)))
+            elif isinstance(incoming, Invalid):
+                await connection.send(encode(incoming.reply))
+
+    report_json = tmp_path / "r.json"
+    ocpp16 = str(Path(sys.executable).with_name("ocpp16"))
+    with ServerThread(slow) as server:
+        process = subprocess.Popen(
+            [ocpp16, "check", server.url("/ocpp/SIGINT"), "--json", str(report_json)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(400):  # until a few cases went out (at most 20 s)
+            if received >= 10 or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, out + err
+    assert "INTERRUPTED: " in out and "Traceback" not in out + err
+    report = json.loads(report_json.read_text())
+    assert report["complete"] is False and report["interrupted"] is True
+    assert 0 < report["summary"]["cases"] < report["summary"]["planned"]

@@ -214,7 +214,8 @@ def _print_report(console: Console, report: Report) -> None:
         line = f" {outcome.case.id}: {outcome.reason}"
         console.print(Text.assemble(("warning", "yellow"), line))
     for outcome in report.not_tested:
-        console.print(Text.assemble(("not tested", "dim"), f" {outcome.case.id}: {outcome.reason}"))
+        why = outcome.reason.removeprefix("not tested: ")
+        console.print(Text.assemble(("not tested", "dim"), f" {outcome.case.id}: {why}"))
     for outcome in report.failures:
         console.print()
         line = f" {outcome.case.id} — {outcome.grade.value}: {outcome.reason}"
