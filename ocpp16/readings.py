@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 __all__ = [
+    "ERRATA_SHEET",
     "ERRATA_UNITS",
     "ONE_OR_MORE",
     "READINGS",
