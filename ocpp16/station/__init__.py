@@ -1,0 +1,30 @@
+"""A charge point's behaviour without I/O: the model behind ``ocpp16 sim``, load and fuzzing.
+
+- :mod:`~ocpp16.station.station`: :class:`Station`, the charge point (its docstring shows how a
+  driver uses it);
+- :mod:`~ocpp16.station.connectors`: the ChargePointStatus transition table;
+- :mod:`~ocpp16.station.meter`: the power model, the energy register, sampled values;
+- :mod:`~ocpp16.station.config`: configuration keys, GetConfiguration, ChangeConfiguration;
+- :mod:`~ocpp16.station.auth`: the local authorization list and the authorization cache;
+- :mod:`~ocpp16.station.smart`: charging profiles, the limit in force, the composite schedule;
+- :mod:`~ocpp16.station.handlers`: what each CS->CP request does and answers;
+- :mod:`~ocpp16.station.plan`: plan files and random sessions.
+"""
+
+from ocpp16.station.outbound import Call, Outbound, Reconnect, StationEvent, Transaction
+from ocpp16.station.plan import PlanError, PlanEvent, auto_sessions, load_plan, schedule_plan
+from ocpp16.station.station import Station
+
+__all__ = [
+    "Call",
+    "Outbound",
+    "PlanError",
+    "PlanEvent",
+    "Reconnect",
+    "Station",
+    "StationEvent",
+    "Transaction",
+    "auto_sessions",
+    "load_plan",
+    "schedule_plan",
+]
