@@ -46,7 +46,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from ocpp16._generated.authorize import AuthorizeRequest, AuthorizeResponse
 from ocpp16._generated.boot_notification import (
@@ -256,6 +256,7 @@ class Station:
         self._events: deque[StationEvent] = deque(maxlen=MAX_EVENTS)
         self._intents: list[Reconnect] = []
         self._reset: tuple[Reason, datetime] | None = None
+        self._reboot_pending: Literal["reset", "firmware"] | None = None
         self._tx_keys = 0
         self.diagnostics = DiagnosticsStatus.IDLE
         self._diagnostics_done: tuple[datetime, DiagnosticsStatus] | None = None
@@ -346,10 +347,17 @@ class Station:
         self._advance(now)
         self._run_timers(now)
         self._refresh(now)
-        out: list[Outbound] = list(self._intents)
+        out: list[Outbound] = []
+        if self.online:
+            out.extend(self._due_calls(now))
+        if self._reboot_pending is not None:
+            self._apply_reboot(now, self._reboot_pending)
+        out.extend(self._intents)  # after the calls: a reboot sends what it owed first
         self._intents.clear()
-        if not self.online:
-            return out
+        return out
+
+    def _due_calls(self, now: datetime) -> list[Call]:
+        out: list[Call] = []
         if self.registration != RegistrationStatus.ACCEPTED:
             if self._boot_due is not None and now >= self._boot_due and not self._boot_in_flight:
                 self._boot_due = None
@@ -410,7 +418,7 @@ class Station:
             change = self.smart.next_change(clock, self._tx_contexts())
             if change is not None:
                 times.append(change - self.skew)
-        if self._outbox or self._intents:
+        if self._outbox or self._intents or self._reboot_pending:
             times.append(self._last)
         return min((t for t in times if t is not None), default=None)
 
@@ -437,13 +445,15 @@ class Station:
             self._event(now, "boot", None, "BootNotification failed; retrying", retry_s=30)
             return
         self._set_clock(answer.current_time, now)
+        was = self.registration
         self.registration = answer.status
         if answer.status == RegistrationStatus.ACCEPTED:
             if answer.interval > 0:
                 self.config.set_internal("HeartbeatInterval", str(answer.interval))
             self._heartbeat_due = now + timedelta(seconds=self.config.integer("HeartbeatInterval"))
-            for point in self.points:
-                point.connector.reported = None
+            if was != RegistrationStatus.ACCEPTED:  # not after a triggered BootNotification
+                for point in self.points:
+                    point.connector.reported = None
             self._event(now, "boot", None, "Accepted", status="Accepted", interval=answer.interval)
             return
         retry = answer.interval if answer.interval > 0 else BOOT_RETRY_S
@@ -1228,10 +1238,15 @@ class Station:
                 self._stop(point, reason, now)
         self._reset = (reason, now + timedelta(seconds=RESET_GRACE_S))
 
-    def _reboot(self, now: datetime, why: str) -> None:
-        """Reboot: register again, volatile state gone, RebootRequired changes in force."""
+    def _reboot(self, now: datetime, why: Literal["reset", "firmware"]) -> None:
+        """Reboot once the calls due now are out (poll ends with the Reconnect)."""
         self._reset = None
-        self._intents.append(Reconnect("reset" if why == "reset" else "firmware", REBOOT_S))
+        self._reboot_pending = why
+
+    def _apply_reboot(self, now: datetime, why: Literal["reset", "firmware"]) -> None:
+        """Reboot: register again, volatile state gone, RebootRequired changes in force."""
+        self._reboot_pending = None
+        self._intents.append(Reconnect(why, REBOOT_S))
         self.registration = None
         self._boot_due = None
         self._heartbeat_due = None
@@ -1309,6 +1324,14 @@ class Station:
         if status == old and code == c.error_code:
             return
         legal = c.set_status(status, now, code)
+        if (
+            self.online
+            and self.registration == RegistrationStatus.ACCEPTED
+            and self.config.integer("MinimumStatusDuration") <= 0
+        ):
+            # Every status is reported, however briefly held: queued now, in order.
+            c.reported = status
+            self._outbox.append(Call(self._status_request(point, now), connector_id=c.connector_id))
         self._event(
             now,
             "status",
