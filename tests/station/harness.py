@@ -86,7 +86,7 @@ class FakeCentralSystem:
             "StartTransaction": lambda: StartTransactionResponse(
                 id_tag_info=info, transaction_id=next(self.tx_ids)
             ),
-            "StopTransaction": lambda: StopTransactionResponse(),
+            "StopTransaction": StopTransactionResponse,
             "StatusNotification": StatusNotificationResponse,
             "MeterValues": MeterValuesResponse,
             "DiagnosticsStatusNotification": DiagnosticsStatusNotificationResponse,

@@ -13,7 +13,7 @@ from ocpp16.station.connectors import Connector, is_legal
 from tests.station.harness import T0, booted
 
 S = ChargePointStatus
-A, B, C, D, E, F, G, H, I = (
+A, B, C, D, E, F, G, H, I = (  # noqa: E741  (the spec's row letters)
     S.AVAILABLE,
     S.PREPARING,
     S.CHARGING,

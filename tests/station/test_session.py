@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -43,7 +44,7 @@ def statuses(run: Run, connector: int) -> list[str]:
 def assert_legal(sequence: list[str], connector: int = 1) -> None:
     from ocpp16 import ChargePointStatus
 
-    for old, new in zip(sequence, sequence[1:], strict=False):
+    for old, new in itertools.pairwise(sequence):
         assert is_legal(connector, ChargePointStatus(old), ChargePointStatus(new)), (old, new)
 
 

@@ -4,6 +4,7 @@ against examples worked out by hand from OCPP 1.6 section 3.13 (expected periods
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -170,16 +171,16 @@ def test_same_id_or_same_stack_and_purpose_replaces() -> None:
     ],
 )
 def test_clear_charging_profile_filters(
-    filters: dict[str, object], left: list[int], status: str
+    filters: dict[str, Any], left: list[int], status: str
 ) -> None:
     sc = smart()
     sc.set(1, profile(1, P.TX_DEFAULT_PROFILE, [(0, 10)]), T0, None)
     sc.set(1, profile(2, P.TX_DEFAULT_PROFILE, [(0, 10)], stack=1), T0, None)
     sc.set(0, profile(3, P.CHARGE_POINT_MAX_PROFILE, [(0, 10)]), T0, None)
-    args = {"profile_id": None, "connector_id": None, "purpose": None, "stack_level": None}
-    args.update(filters)
+    args: dict[str, Any] = {"profile_id": None, "connector_id": None, "purpose": None}
+    args |= {"stack_level": None} | filters
     result = sc.clear(
         args["profile_id"], args["connector_id"], args["purpose"], args["stack_level"]
-    )  # type: ignore[arg-type]
+    )
     assert result == ClearChargingProfileStatus(status)
     assert sorted(p.profile.charging_profile_id for p in sc.profiles) == left
