@@ -223,9 +223,13 @@ def _trigger(st: Station, req: TriggerMessageRequest, now: datetime) -> TriggerM
     elif what == MessageTrigger.HEARTBEAT:
         st.send_later(HeartbeatRequest(), triggered=True)
     elif what == MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION:
-        st.send_later(DiagnosticsStatusNotificationRequest(status=st.diagnostics), triggered=True)
+        st.send_later(
+            DiagnosticsStatusNotificationRequest(status=st.transfers.diagnostics), triggered=True
+        )
     elif what == MessageTrigger.FIRMWARE_STATUS_NOTIFICATION:
-        st.send_later(FirmwareStatusNotificationRequest(status=st.firmware), triggered=True)
+        st.send_later(
+            FirmwareStatusNotificationRequest(status=st.transfers.firmware), triggered=True
+        )
     elif what == MessageTrigger.STATUS_NOTIFICATION:
         for target in [cid] if cid is not None else range(st.connectors + 1):
             st.trigger_status(target, now)

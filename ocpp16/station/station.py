@@ -59,7 +59,6 @@ from ocpp16._generated.enums import (
     AuthorizationStatus,
     ChargePointErrorCode,
     ChargePointStatus,
-    DiagnosticsStatus,
     FirmwareStatus,
     Measurand,
     ReadingContext,
@@ -70,11 +69,10 @@ from ocpp16._generated.enums import (
 from ocpp16._generated.firmware_status_notification import FirmwareStatusNotificationRequest
 from ocpp16._generated.heartbeat import HeartbeatRequest, HeartbeatResponse
 from ocpp16._generated.meter_values import MeterValuesRequest
-from ocpp16._generated.start_transaction import StartTransactionRequest, StartTransactionResponse
+from ocpp16._generated.start_transaction import StartTransactionResponse
 from ocpp16._generated.status_notification import StatusNotificationRequest
-from ocpp16._generated.stop_transaction import StopTransactionRequest, StopTransactionResponse
+from ocpp16._generated.stop_transaction import StopTransactionResponse
 from ocpp16._model import Request, Response
-from ocpp16._text import printable
 from ocpp16.errors import InputError, OcppError
 from ocpp16.station.auth import Authorizer
 from ocpp16.station.config import Configuration
@@ -89,14 +87,13 @@ from ocpp16.station.outbound import (
     TxEntry,
 )
 from ocpp16.station.smart import SmartCharging, TxContext
+from ocpp16.station.transfers import Transfers, next_version
+from ocpp16.station.txqueue import TxQueue
 
 __all__ = ["MAX_CONNECTORS", "Reservation", "Station"]
 
 #: Most connectors one station models.
 MAX_CONNECTORS: Final = 100
-#: Transaction messages kept while offline; beyond it, the oldest MeterValues are dropped
-#: (StartTransaction and StopTransaction never are).
-MAX_TX_QUEUE: Final = 1000
 #: Other messages waiting for the driver's next poll.
 MAX_OUTBOX: Final = 100
 #: Events kept for drain_events(); the oldest go first.
@@ -109,12 +106,6 @@ BOOT_RETRY_S: Final = 30
 #: reboot keeps the station offline this long.
 RESET_GRACE_S: Final = 10
 REBOOT_S: Final = 2
-#: The simulated transfers of GetDiagnostics and UpdateFirmware (s).
-UPLOAD_S: Final = 5
-DOWNLOAD_S: Final = 10
-INSTALL_S: Final = 10
-#: URL schemes a simulated transfer accepts; another fails (UploadFailed, DownloadFailed).
-TRANSFER_SCHEMES: Final = ("ftp://", "ftps://", "http://", "https://", "sftp://")
 #: Longest composite schedule computed (s); a longer request is answered for this long.
 MAX_COMPOSITE_S: Final = 31 * 86400
 
@@ -252,17 +243,13 @@ class Station:
         self._heartbeat_due: datetime | None = None
         self._next_aligned: datetime | None = None
         self._outbox: deque[Call] = deque(maxlen=MAX_OUTBOX)
-        self._queue: deque[TxEntry] = deque()
+        self._queue = TxQueue()
         self._events: deque[StationEvent] = deque(maxlen=MAX_EVENTS)
         self._intents: list[Reconnect] = []
         self._reset: tuple[Reason, datetime] | None = None
         self._reboot_pending: Literal["reset", "firmware"] | None = None
         self._tx_keys = 0
-        self.diagnostics = DiagnosticsStatus.IDLE
-        self._diagnostics_done: tuple[datetime, DiagnosticsStatus] | None = None
-        self.firmware = FirmwareStatus.IDLE
-        self._firmware_step: tuple[datetime, FirmwareStatus] | None = None
-        self._firmware_ok = True
+        self.transfers = Transfers()
         self._plan: deque[tuple[datetime, Any]] = deque()
         self._realign(now)
 
@@ -331,8 +318,7 @@ class Station:
         self.online = False
         self._boot_in_flight = False
         self._outbox.clear()
-        for entry in self._queue:
-            entry.in_flight = None
+        self._queue.connection_lost()
         for point in self.points:
             if point.pending is not None:
                 pending, point.pending = point.pending, None
@@ -390,16 +376,12 @@ class Station:
             times.append(self._heartbeat_due)
             minimum = self.config.integer("MinimumStatusDuration")
             times.extend(p.connector.report_at(minimum) for p in self.points)
-            if self._queue and self._queue[0].in_flight is None:
-                times.append(self._queue[0].not_before or self._last)
+            times.append(self._queue.ready_at(self._last))
         if self._next_aligned is not None:
             times.append(self._next_aligned - self.skew)
         if self._reset is not None:
             times.append(self._reset[1])
-        if self._diagnostics_done is not None:
-            times.append(self._diagnostics_done[0])
-        if self._firmware_step is not None:
-            times.append(self._firmware_step[0])
+        times.extend(self.transfers.next_at())
         if self._plan:
             times.append(self._plan[0][0])
         clock = self.clock(self._last)
@@ -463,41 +445,37 @@ class Station:
     def _tx_answer(
         self, entry: TxEntry, call: Call, answer: Response | OcppError | None, now: datetime
     ) -> None:
-        if entry.in_flight is not call:
-            return  # an answer to a call already given up (the connection was lost meanwhile)
-        entry.in_flight = None
-        if answer is None:
-            return  # sent again when possible
-        if isinstance(answer, OcppError):
-            entry.attempts += 1
-            attempts = self.config.integer("TransactionMessageAttempts")
-            if entry.attempts >= attempts:
-                self._drop(entry, now, f"{call.action} refused {attempts} times; dropped")
-                return
-            interval = self.config.integer("TransactionMessageRetryInterval")
-            entry.not_before = now + timedelta(seconds=interval * entry.attempts)
+        attempts = self.config.integer("TransactionMessageAttempts")
+        interval = self.config.integer("TransactionMessageRetryInterval")
+        settled = self._queue.settle(
+            entry, call, answer, now, attempts=attempts, interval_s=interval
+        )
+        cid = entry.tx.connector_id
+        if settled == "retry":
             self._event(
                 now,
                 "retry",
-                entry.tx.connector_id,
-                f"{call.action} refused ({printable(str(answer))[:100]}); "
+                cid,
+                f"{call.action} refused ({answer}); "
                 f"attempt {entry.attempts + 1} in {interval * entry.attempts} s",
             )
+        elif settled == "dropped":
+            self._event(now, "dropped", cid, f"{call.action} refused {attempts} times; dropped")
+        if settled != "done":
             return
-        self._queue.remove(entry)
         tx = entry.tx
         if isinstance(answer, StartTransactionResponse):
             tx.transaction_id = answer.transaction_id
             self._event(
                 now,
                 "transaction-id",
-                tx.connector_id,
+                cid,
                 f"transaction {answer.transaction_id}",
                 transaction_id=answer.transaction_id,
             )
             self._idtag_answer(tx.id_tag, answer.id_tag_info, now)
             if answer.id_tag_info.status != AuthorizationStatus.ACCEPTED:
-                point = self.points[tx.connector_id]
+                point = self.points[cid]
                 if point.tx is tx:
                     self._invalid_in_transaction(point, answer.id_tag_info, now)
         elif (
@@ -514,14 +492,6 @@ class Station:
         elif point.tx is not None:
             point.tx.suspended = True
             self._event(now, "suspended", point.connector.connector_id, f"{info.status.value}")
-
-    def _drop(self, entry: TxEntry, now: datetime, why: str) -> None:
-        self._queue.remove(entry)
-        self._event(now, "dropped", entry.tx.connector_id, why)
-        if entry.kind == "start":
-            # Without a transactionId the transaction's other messages cannot be sent.
-            for other in [e for e in self._queue if e.tx is entry.tx]:
-                self._queue.remove(other)
 
     def _idtag_answer(self, id_tag: str, info: IdTagInfo, now: datetime) -> None:
         self.auth.remember(id_tag, info, enabled=self.config.flag("AuthorizationCacheEnabled"))
@@ -912,7 +882,7 @@ class Station:
         point.tx = tx
         if auth.profile is not None:
             self.smart.set(cid, auth.profile, self.clock(now), self._tx_context(tx))
-        self._enqueue(TxEntry("start", tx))
+        self._queue.add(TxEntry("start", tx))
         self._tx_reading(point, ReadingContext.TRANSACTION_BEGIN, now, send=False)
         interval = self.config.integer("MeterValueSampleInterval")
         point.next_sample = now + timedelta(seconds=interval) if interval > 0 else None
@@ -927,7 +897,7 @@ class Station:
             return
         self._tx_reading(point, ReadingContext.TRANSACTION_END, now, send=False)
         tx.stop_reason = reason
-        self._enqueue(
+        self._queue.add(
             TxEntry(
                 "stop",
                 tx,
@@ -986,7 +956,7 @@ class Station:
             key = "MeterValuesAlignedData" if aligned else "MeterValuesSampledData"
             value = self._meter_value(point, self.config.measurands(key), context, now)
             if value is not None:
-                self._enqueue(TxEntry("meter", tx, meter_value=[value]))
+                self._queue.add(TxEntry("meter", tx, meter_value=[value]))
         key = "StopTxnAlignedData" if aligned else "StopTxnSampledData"
         kept = self._meter_value(point, self.config.measurands(key), context, now)
         if kept is not None and (
@@ -1008,61 +978,11 @@ class Station:
             connector_id=connector_id, meter_value=[value], transaction_id=tx_id
         )
 
-    # The transaction queue ---------------------------------------------------------------------
-
-    def _enqueue(self, entry: TxEntry) -> None:
-        if len(self._queue) >= MAX_TX_QUEUE:
-            for old in self._queue:
-                if old.kind == "meter" and old.in_flight is None:
-                    self._queue.remove(old)
-                    break
-        self._queue.append(entry)
-
     def _next_tx_call(self, now: datetime) -> Call | None:
-        while self._queue:
-            entry = self._queue[0]
-            if entry.in_flight is not None:
-                return None
-            if entry.not_before is not None and now < entry.not_before:
-                return None
-            request = self._tx_request(entry)
-            if request is None:
-                self._queue.popleft()
-                self._event(now, "dropped", entry.tx.connector_id, "no transactionId; dropped")
-                continue
-            call = Call(
-                request, transactional=True, connector_id=entry.tx.connector_id, entry=entry
-            )
-            entry.in_flight = call
-            return call
-        return None
-
-    def _tx_request(self, entry: TxEntry) -> Request[Any] | None:
-        tx = entry.tx
-        if entry.kind == "start":
-            return StartTransactionRequest(
-                connector_id=tx.connector_id,
-                id_tag=tx.id_tag,
-                meter_start=tx.meter_start,
-                timestamp=tx.started_clock,
-                reservation_id=tx.reservation_id,
-            )
-        if tx.transaction_id is None:
-            return None
-        if entry.kind == "meter":
-            return MeterValuesRequest(
-                connector_id=tx.connector_id,
-                meter_value=entry.meter_value or [],
-                transaction_id=tx.transaction_id,
-            )
-        return StopTransactionRequest(
-            meter_stop=entry.stop_meter,
-            timestamp=entry.stop_time or tx.started_clock,
-            transaction_id=tx.transaction_id,
-            id_tag=entry.stop_id_tag,
-            reason=tx.stop_reason,
-            transaction_data=list(tx.data) or None,
-        )
+        call, dropped = self._queue.next_call(now)
+        for entry in dropped:
+            self._event(now, "dropped", entry.tx.connector_id, "no transactionId; dropped")
+        return call
 
     # Requests ----------------------------------------------------------------------------------
 
@@ -1181,53 +1101,27 @@ class Station:
     # Diagnostics, firmware, reset ---------------------------------------------------------------
 
     def start_diagnostics(self, location: str, now: datetime) -> None:
-        """GetDiagnostics: Uploading now, Uploaded (UploadFailed for a location no transfer
-        would reach) UPLOAD_S later."""
-        ok = location.lower().startswith(TRANSFER_SCHEMES)
-        self.diagnostics = DiagnosticsStatus.UPLOADING
-        self.send_later(DiagnosticsStatusNotificationRequest(status=DiagnosticsStatus.UPLOADING))
-        final = DiagnosticsStatus.UPLOADED if ok else DiagnosticsStatus.UPLOAD_FAILED
-        self._diagnostics_done = (now + timedelta(seconds=UPLOAD_S), final)
+        """GetDiagnostics accepted: the upload's status sequence starts (transfers.py)."""
+        status = self.transfers.start_diagnostics(location, now)
+        self.send_later(DiagnosticsStatusNotificationRequest(status=status))
 
     def start_firmware(self, location: str, retrieve: datetime, now: datetime) -> None:
-        """UpdateFirmware: Downloading at retrieveDate, then Downloaded (DownloadFailed for a
-        location no transfer would reach), Installing once no transaction runs, Installed, and
-        a reboot with the next firmware version."""
-        self._firmware_ok = location.lower().startswith(TRANSFER_SCHEMES)
-        self._firmware_step = (max(now, retrieve - self.skew), FirmwareStatus.DOWNLOADING)
+        """UpdateFirmware accepted: the update starts at retrieveDate (transfers.py)."""
+        self.transfers.start_firmware(location, max(now, retrieve - self.skew))
 
     def _run_transfers(self, now: datetime) -> None:
-        if self._diagnostics_done is not None and now >= self._diagnostics_done[0]:
-            final = self._diagnostics_done[1]
-            self._diagnostics_done = None
-            self.diagnostics = DiagnosticsStatus.IDLE
+        final = self.transfers.diagnostics_due(now)
+        if final is not None:
             self.send_later(DiagnosticsStatusNotificationRequest(status=final))
             self._event(now, "diagnostics", None, final.value)
-        step = self._firmware_step
-        if step is None or now < step[0]:
-            return
-        status = step[1]
-        if status == FirmwareStatus.INSTALLING and any(p.tx for p in self.points):
-            return  # installs once no transaction runs (polled again when one ends)
-        self.firmware = status
-        self.send_later(FirmwareStatusNotificationRequest(status=status))
-        self._event(now, "firmware", None, status.value)
-        downloaded = (
-            FirmwareStatus.DOWNLOADED if self._firmware_ok else FirmwareStatus.DOWNLOAD_FAILED
-        )
-        following = {
-            FirmwareStatus.DOWNLOADING: (DOWNLOAD_S, downloaded),
-            FirmwareStatus.DOWNLOADED: (0, FirmwareStatus.INSTALLING),
-            FirmwareStatus.INSTALLING: (INSTALL_S, FirmwareStatus.INSTALLED),
-        }.get(status)
-        if following is None:
-            self._firmware_step = None
-            self.firmware = FirmwareStatus.IDLE
+        running = any(p.tx for p in self.points)
+        status = self.transfers.firmware_due(now, running)
+        if status is not None:
+            self.send_later(FirmwareStatusNotificationRequest(status=status))
+            self._event(now, "firmware", None, status.value)
             if status == FirmwareStatus.INSTALLED:
-                self.firmware_version = _next_version(self.firmware_version)
+                self.firmware_version = next_version(self.firmware_version)
                 self._reboot(now, "firmware")
-            return
-        self._firmware_step = (now + timedelta(seconds=following[0]), following[1])
 
     def reset(self, soft: bool, now: datetime) -> None:
         """Reset: stop every transaction (SoftReset / HardReset), then reboot once their
@@ -1342,11 +1236,3 @@ class Station:
         )
         if not legal:
             self._event(now, "illegal-transition", c.connector_id, f"{old.value} -> {status.value}")
-
-
-def _next_version(version: str) -> str:
-    """The firmware version after an update: the last number one higher (1.0.0 -> 1.0.1)."""
-    head, _, last = version.rpartition(".")
-    if last.isdigit():
-        return f"{head}.{int(last) + 1}" if head else str(int(last) + 1)
-    return f"{version}.1"[:50]
