@@ -11,12 +11,21 @@
 - :mod:`~ocpp16.station.plan`: plan files and random sessions.
 """
 
-from ocpp16.station.outbound import Call, Outbound, Reconnect, StationEvent, Transaction
+from ocpp16.station.outbound import (
+    Call,
+    ConnectorState,
+    Outbound,
+    Reconnect,
+    StationEvent,
+    Transaction,
+    reconnect_delay,
+)
 from ocpp16.station.plan import PlanError, PlanEvent, auto_sessions, load_plan, schedule_plan
 from ocpp16.station.station import Station
 
 __all__ = [
     "Call",
+    "ConnectorState",
     "Outbound",
     "PlanError",
     "PlanEvent",
@@ -26,5 +35,6 @@ __all__ = [
     "Transaction",
     "auto_sessions",
     "load_plan",
+    "reconnect_delay",
     "schedule_plan",
 ]

@@ -83,7 +83,8 @@ from ocpp16._generated.unlock_connector import UnlockConnectorRequest, UnlockCon
 from ocpp16._generated.update_firmware import UpdateFirmwareRequest, UpdateFirmwareResponse
 from ocpp16._model import Request, Response
 from ocpp16.errors import CallError
-from ocpp16.station.station import MAX_COMPOSITE_S, Reservation, Station
+from ocpp16.station.points import Reservation
+from ocpp16.station.station import MAX_COMPOSITE_S, Station
 
 __all__ = ["HANDLERS", "handle_call"]
 

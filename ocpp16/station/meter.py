@@ -117,6 +117,12 @@ class Meter:
         self.power_w = 0.0
         self.phases = phases
 
+    @property
+    def whole_wh(self) -> int:
+        """The register in whole Wh, as every message carries it (floored, so it never runs
+        ahead of the energy; the epsilon absorbs float sums such as 7399.999999 for 7400)."""
+        return int(self.register_wh + 1e-6)
+
     def advance(self, seconds: float, ev: EV | None) -> None:
         """Count the energy of ``power_w`` over ``seconds`` (into the EV too); never backwards."""
         if seconds <= 0 or self.power_w <= 0:
@@ -142,7 +148,7 @@ class Meter:
             for _ in range(self.phases)
         )
         return Reading(
-            register_wh=int(self.register_wh),
+            register_wh=self.whole_wh,
             power_w=self.power_w,
             offered_w=offered_w,
             voltages=voltages,

@@ -12,15 +12,31 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from ocpp16._generated.datatypes import MeterValue
-from ocpp16._generated.enums import Reason
+from ocpp16._generated.enums import ChargePointErrorCode, ChargePointStatus, Reason
 from ocpp16._model import Request
 
-__all__ = ["Call", "Outbound", "Reconnect", "StationEvent", "Transaction", "TxEntry"]
+__all__ = [
+    "Call",
+    "ConnectorState",
+    "Outbound",
+    "Reconnect",
+    "StationEvent",
+    "Transaction",
+    "TxEntry",
+    "reconnect_delay",
+]
+
+#: Reconnection backoff: the first delay, the longest, and the jitter (a delay is drawn between
+#: (1 - _JITTER) and 1 times its exponential value, so a fleet does not reconnect in step).
+BACKOFF_FIRST_S: Final = 1.0
+BACKOFF_MAX_S: Final = 300.0
+_JITTER: Final = 0.5
 
 
 @dataclass(eq=False, slots=True)
@@ -99,3 +115,26 @@ class StationEvent:
     connector_id: int | None
     detail: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorState:
+    """One connector as a live view shows it (connector 0: the charge point)."""
+
+    connector_id: int
+    status: ChargePointStatus
+    error_code: ChargePointErrorCode
+    power_w: float
+    offered_w: float
+    energy_wh: int
+    transaction_id: int | None
+    id_tag: str | None
+    session_wh: int | None
+    soc_percent: int | None
+
+
+def reconnect_delay(failures: int, rng: random.Random) -> float:
+    """How long a driver waits before its next connection attempt after ``failures`` failed
+    ones in a row: exponential from BACKOFF_FIRST_S up to BACKOFF_MAX_S, with jitter."""
+    ceiling = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2.0 ** min(max(failures, 0), 30))
+    return ceiling * rng.uniform(1.0 - _JITTER, 1.0)

@@ -44,7 +44,6 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -73,24 +72,26 @@ from ocpp16._generated.start_transaction import StartTransactionResponse
 from ocpp16._generated.status_notification import StatusNotificationRequest
 from ocpp16._generated.stop_transaction import StopTransactionResponse
 from ocpp16._model import Request, Response
+from ocpp16._text import printable, shorten
 from ocpp16.errors import InputError, OcppError
 from ocpp16.station.auth import Authorizer
 from ocpp16.station.config import Configuration
-from ocpp16.station.connectors import Connector
-from ocpp16.station.meter import EV, NOMINAL_VOLTAGE, Meter, power_drawn, sampled_values
+from ocpp16.station.meter import EV, NOMINAL_VOLTAGE, power_drawn, sampled_values
 from ocpp16.station.outbound import (
     Call,
+    ConnectorState,
     Outbound,
     Reconnect,
     StationEvent,
     Transaction,
     TxEntry,
 )
+from ocpp16.station.points import Authorization, PendingAuthorize, Point, Reservation
 from ocpp16.station.smart import SmartCharging, TxContext
 from ocpp16.station.transfers import Transfers, next_version
 from ocpp16.station.txqueue import TxQueue
 
-__all__ = ["MAX_CONNECTORS", "Reservation", "Station"]
+__all__ = ["MAX_CONNECTORS", "Station"]
 
 #: Most connectors one station models.
 MAX_CONNECTORS: Final = 100
@@ -108,78 +109,6 @@ RESET_GRACE_S: Final = 10
 REBOOT_S: Final = 2
 #: Longest composite schedule computed (s); a longer request is answered for this long.
 MAX_COMPOSITE_S: Final = 31 * 86400
-
-
-@dataclass(slots=True)
-class Reservation:
-    """A ReserveNow in force (expiry on the station's clock)."""
-
-    reservation_id: int
-    id_tag: str
-    parent_id_tag: str | None
-    expiry: datetime
-
-    def admits(self, id_tag: str, parent_id_tag: str | None) -> bool:
-        """Only the reserved idTag, or one with the same parent, may use the reservation."""
-        return id_tag == self.id_tag or (
-            self.parent_id_tag is not None and parent_id_tag == self.parent_id_tag
-        )
-
-
-@dataclass(slots=True)
-class _Auth:
-    """An idTag authorized on a connector, waiting for the EV (or about to start)."""
-
-    id_tag: str
-    parent_id_tag: str | None
-    deadline: datetime
-    profile: ChargingProfile | None = None
-    reservation_id: int | None = None
-
-
-@dataclass(slots=True)
-class _Pending:
-    """An Authorize sent for a connector, waiting for its answer."""
-
-    id_tag: str
-    call: Call
-    profile: ChargingProfile | None
-
-
-class _Point:
-    """One connector's whole state (index 0 is the charge point itself)."""
-
-    __slots__ = (
-        "auth",
-        "connector",
-        "ev",
-        "fault",
-        "finishing",
-        "meter",
-        "next_sample",
-        "offered_w",
-        "operative",
-        "pending",
-        "reservation",
-        "scheduled",
-        "tx",
-    )
-
-    def __init__(self, connector_id: int, now: datetime, phases: int) -> None:
-        self.connector = Connector(connector_id, now)
-        self.meter = Meter(phases=phases)
-        self.ev: EV | None = None
-        self.tx: Transaction | None = None
-        self.finishing = False
-        self.auth: _Auth | None = None
-        self.pending: _Pending | None = None
-        self.reservation: Reservation | None = None
-        self.fault: ChargePointErrorCode | None = None
-        self.operative = True
-        #: ChangeAvailability waiting for the transaction to end (True: Operative).
-        self.scheduled: bool | None = None
-        self.next_sample: datetime | None = None
-        self.offered_w = 0.0
 
 
 class Station:
@@ -231,7 +160,7 @@ class Station:
             max_periods=self.config.integer("ChargingScheduleMaxPeriods"),
         )
         self.data_transfer = dict(data_transfer or {})
-        self.points = [_Point(i, now, phases) for i in range(connectors + 1)]
+        self.points = [Point(i, now, phases) for i in range(connectors + 1)]
         #: A reservation of connector 0: any connector, while one stays free for it.
         self.reservation: Reservation | None = None
         self.online = False
@@ -277,7 +206,7 @@ class Station:
 
     def energy_wh(self, connector_id: int) -> int:
         """The register in whole Wh (the number meterStart and meterStop carry)."""
-        return int(self.points[connector_id].meter.register_wh)
+        return self.points[connector_id].meter.whole_wh
 
     def transaction(self, connector_id: int) -> Transaction | None:
         return self.points[connector_id].tx
@@ -291,14 +220,40 @@ class Station:
         return len(self._queue)
 
     def drain_events(self) -> list[StationEvent]:
+        """The events since the last call, oldest first (at most MAX_EVENTS are kept)."""
         events = list(self._events)
         self._events.clear()
         return events
 
+    def snapshot(self) -> list[ConnectorState]:
+        """Every connector as a live view shows it (connector 0 first)."""
+        states = []
+        for point in self.points:
+            tx = point.tx
+            ev = point.ev
+            states.append(
+                ConnectorState(
+                    connector_id=point.connector.connector_id,
+                    status=point.connector.status,
+                    error_code=point.connector.error_code,
+                    power_w=point.meter.power_w,
+                    offered_w=point.offered_w,
+                    energy_wh=point.meter.whole_wh,
+                    transaction_id=tx.transaction_id if tx else None,
+                    id_tag=tx.id_tag if tx else None,
+                    session_wh=point.meter.whole_wh - tx.meter_start if tx else None,
+                    soc_percent=ev.soc_percent if ev else None,
+                )
+            )
+        return states
+
     def _event(
         self, now: datetime, kind: str, connector_id: int | None, detail: str, **data: Any
     ) -> None:
-        self._events.append(StationEvent(self.clock(now), kind, connector_id, detail, data))
+        # Details carry text from the central system (idTags, CALLERROR descriptions): made safe
+        # to print and bounded here, once.
+        safe = shorten(printable(detail))
+        self._events.append(StationEvent(self.clock(now), kind, connector_id, safe, data))
 
     # The connection ----------------------------------------------------------------------------
 
@@ -485,7 +440,7 @@ class Station:
         ):
             self._idtag_answer(entry.stop_id_tag, answer.id_tag_info, now)
 
-    def _invalid_in_transaction(self, point: _Point, info: IdTagInfo, now: datetime) -> None:
+    def _invalid_in_transaction(self, point: Point, info: IdTagInfo, now: datetime) -> None:
         if self.config.flag("StopTransactionOnInvalidId"):
             self._event(now, "refused", point.connector.connector_id, f"idTag {info.status.value}")
             self._stop(point, Reason.DE_AUTHORIZED, now)
@@ -517,7 +472,7 @@ class Station:
 
     # User and plan events ----------------------------------------------------------------------
 
-    def _point(self, connector_id: int) -> _Point:
+    def _point(self, connector_id: int) -> Point:
         if not 1 <= connector_id <= self.connectors:
             raise InputError(f"connector {connector_id}: expected 1 to {self.connectors}")
         return self.points[connector_id]
@@ -544,7 +499,8 @@ class Station:
         self._refresh(now)
         if point.auth is not None and point.tx is None:
             self._start(point, now)
-        elif id_tag is not None:
+        elif id_tag is not None and point.tx is None:
+            # (With a transaction still running, the EV came back: it simply resumes.)
             self.present_id_tag(connector_id, id_tag, now)
         self._refresh(now)
         return True
@@ -777,11 +733,11 @@ class Station:
 
     # Sessions ----------------------------------------------------------------------------------
 
-    def _operative(self, point: _Point) -> bool:
+    def _operative(self, point: Point) -> bool:
         return point.operative and self.points[0].operative
 
     def _authorize(
-        self, point: _Point, id_tag: str, now: datetime, profile: ChargingProfile | None
+        self, point: Point, id_tag: str, now: datetime, profile: ChargingProfile | None
     ) -> None:
         """Authorize ``id_tag`` as a local start would: local list/cache, else Authorize."""
         known = self._known(id_tag, now)
@@ -795,7 +751,7 @@ class Station:
             self._authorized(point, id_tag, known.parent_id_tag, now, profile)
         else:
             call = Call(AuthorizeRequest(id_tag=id_tag), connector_id=point.connector.connector_id)
-            point.pending = _Pending(id_tag, call, profile)
+            point.pending = PendingAuthorize(id_tag, call, profile)
             self._outbox.append(call)
 
     def _known(self, id_tag: str, now: datetime) -> IdTagInfo | None:
@@ -807,7 +763,7 @@ class Station:
         )
 
     def _decide_offline(
-        self, point: _Point, id_tag: str, now: datetime, profile: ChargingProfile | None
+        self, point: Point, id_tag: str, now: datetime, profile: ChargingProfile | None
     ) -> None:
         known = self._known(id_tag, now)
         if known is not None:
@@ -822,12 +778,12 @@ class Station:
         else:
             self._refuse(point, id_tag, "unknown idTag while offline", now)
 
-    def _refuse(self, point: _Point, id_tag: str, why: str, now: datetime) -> None:
+    def _refuse(self, point: Point, id_tag: str, why: str, now: datetime) -> None:
         self._event(now, "refused", point.connector.connector_id, f"idTag {id_tag}: {why}")
 
     def _authorized(
         self,
-        point: _Point,
+        point: Point,
         id_tag: str,
         parent: str | None,
         now: datetime,
@@ -848,20 +804,20 @@ class Station:
                 self._refuse(point, id_tag, "the last free connector is reserved", now)
                 return
         timeout = timedelta(seconds=self.config.integer("ConnectionTimeOut"))
-        point.auth = _Auth(id_tag, parent, now + timeout, profile, reservation_id)
+        point.auth = Authorization(id_tag, parent, now + timeout, profile, reservation_id)
         self._event(now, "authorized", point.connector.connector_id, f"idTag {id_tag}")
         self._refresh(now)
         if point.ev is not None:
             self._start(point, now)
 
-    def _free_connectors(self, besides: _Point) -> int:
+    def _free_connectors(self, besides: Point) -> int:
         return sum(
             1
             for p in self.points[1:]
             if p is not besides and p.connector.status == ChargePointStatus.AVAILABLE
         )
 
-    def _start(self, point: _Point, now: datetime) -> None:
+    def _start(self, point: Point, now: datetime) -> None:
         auth = point.auth
         if auth is None:
             return
@@ -874,7 +830,7 @@ class Station:
             connector_id=cid,
             id_tag=auth.id_tag,
             parent_id_tag=auth.parent_id_tag,
-            meter_start=int(point.meter.register_wh),
+            meter_start=point.meter.whole_wh,
             started=now,
             started_clock=self.clock(now),
             reservation_id=auth.reservation_id,
@@ -889,9 +845,7 @@ class Station:
         self._event(now, "transaction-started", cid, f"idTag {tx.id_tag}", id_tag=tx.id_tag)
         self._refresh(now)
 
-    def _stop(
-        self, point: _Point, reason: Reason, now: datetime, id_tag: str | None = None
-    ) -> None:
+    def _stop(self, point: Point, reason: Reason, now: datetime, id_tag: str | None = None) -> None:
         tx = point.tx
         if tx is None:
             return
@@ -901,7 +855,7 @@ class Station:
             TxEntry(
                 "stop",
                 tx,
-                stop_meter=int(point.meter.register_wh),
+                stop_meter=point.meter.whole_wh,
                 stop_time=self.clock(now),
                 stop_id_tag=id_tag,
             )
@@ -915,7 +869,7 @@ class Station:
             now,
             "transaction-stopped",
             tx.connector_id,
-            f"{reason.value}, {int(point.meter.register_wh) - tx.meter_start} Wh",
+            f"{reason.value}, {point.meter.whole_wh - tx.meter_start} Wh",
             reason=reason.value,
             transaction_id=tx.transaction_id,
         )
@@ -935,7 +889,7 @@ class Station:
     # Meter values ------------------------------------------------------------------------------
 
     def _meter_value(
-        self, point: _Point, measurands: list[Measurand], context: ReadingContext, now: datetime
+        self, point: Point, measurands: list[Measurand], context: ReadingContext, now: datetime
     ) -> MeterValue | None:
         reading = point.meter.read(self.rng, point.offered_w, point.ev)
         values = sampled_values(reading, measurands, context)
@@ -944,7 +898,7 @@ class Station:
         return MeterValue(timestamp=self.clock(now), sampled_value=values)
 
     def _tx_reading(
-        self, point: _Point, context: ReadingContext, now: datetime, *, send: bool
+        self, point: Point, context: ReadingContext, now: datetime, *, send: bool
     ) -> None:
         """A reading during a transaction: a MeterValues (MeterValues*Data) when ``send``, and
         the StopTxn*Data one kept for StopTransaction.transactionData."""
@@ -994,7 +948,7 @@ class Station:
             firmware_version=self.firmware_version,
         )
 
-    def _status_request(self, point: _Point, now: datetime) -> StatusNotificationRequest:
+    def _status_request(self, point: Point, now: datetime) -> StatusNotificationRequest:
         c = point.connector
         return StatusNotificationRequest(
             connector_id=c.connector_id,
@@ -1182,7 +1136,7 @@ class Station:
                 energy_flows = not tx.suspended and point.fault is None and zero.fault is None
                 point.offered_w = limit if energy_flows else 0.0
                 point.meter.power_w = power_drawn(point.ev, point.offered_w)
-            self._set_status(point, self._derive(point), now)
+            self._set_status(point, point.derive(self.points[0].operative), now)
         if zero.fault is not None:
             status = ChargePointStatus.FAULTED
         elif not zero.operative:
@@ -1191,27 +1145,7 @@ class Station:
             status = ChargePointStatus.AVAILABLE
         self._set_status(zero, status, now)
 
-    def _derive(self, point: _Point) -> ChargePointStatus:
-        s = ChargePointStatus
-        if point.fault is not None:
-            return s.FAULTED
-        if point.tx is not None:
-            if point.offered_w <= 0:
-                return s.SUSPENDED_EVSE
-            if point.meter.power_w <= 0:
-                return s.SUSPENDED_EV
-            return s.CHARGING
-        if point.finishing:
-            return s.FINISHING
-        if not self._operative(point):
-            return s.UNAVAILABLE
-        if point.reservation is not None:
-            return s.RESERVED
-        if point.ev is not None or point.auth is not None or point.pending is not None:
-            return s.PREPARING
-        return s.AVAILABLE
-
-    def _set_status(self, point: _Point, status: ChargePointStatus, now: datetime) -> None:
+    def _set_status(self, point: Point, status: ChargePointStatus, now: datetime) -> None:
         c = point.connector
         old = c.status
         code = point.fault or ChargePointErrorCode.NO_ERROR

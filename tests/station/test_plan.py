@@ -58,22 +58,52 @@ def test_a_toml_plan_runs(tmp_path: Path) -> None:
     ("event", "problem"),
     [
         ({"at": 0, "connector": 1}, "$.events[0].do: expected one of plug_in"),
-        ({"at": -1, "connector": 1, "do": "unplug"}, "$.events[0].at: expected a number at least 0"),
+        (
+            {"at": -1, "connector": 1, "do": "unplug"},
+            "$.events[0].at: expected a number at least 0",
+        ),
         ({"connector": 1, "do": "unplug"}, "$.events[0].at: missing"),
-        ({"at": 0, "connector": 3, "do": "unplug"}, "$.events[0].connector: expected a connector from 1 to 2, got 3"),
-        ({"at": 0, "connector": 0, "do": "plug_in"}, "$.events[0].connector: expected a connector from 1 to 2"),
-        ({"at": 0, "connector": 1, "do": "plug_in", "energy_wh": "lots"}, '$.events[0].energy_wh: expected a number, got "lots"'),
-        ({"at": 0, "connector": 1, "do": "plug_in", "energy_wh": 0}, "$.events[0].energy_wh: expected a number above 0"),
-        ({"at": 0, "connector": 1, "do": "plug_in", "soc": 120}, "$.events[0].soc: expected a number up to 100"),
-        ({"at": 0, "connector": 1, "do": "plug_in", "id_tag": "X" * 21}, "$.events[0].id_tag: expected a text of 1 to 20"),
+        (
+            {"at": 0, "connector": 3, "do": "unplug"},
+            "$.events[0].connector: expected a connector from 1 to 2, got 3",
+        ),
+        (
+            {"at": 0, "connector": 0, "do": "plug_in"},
+            "$.events[0].connector: expected a connector from 1 to 2",
+        ),
+        (
+            {"at": 0, "connector": 1, "do": "plug_in", "energy_wh": "lots"},
+            '$.events[0].energy_wh: expected a number, got "lots"',
+        ),
+        (
+            {"at": 0, "connector": 1, "do": "plug_in", "energy_wh": 0},
+            "$.events[0].energy_wh: expected a number above 0",
+        ),
+        (
+            {"at": 0, "connector": 1, "do": "plug_in", "soc": 120},
+            "$.events[0].soc: expected a number up to 100",
+        ),
+        (
+            {"at": 0, "connector": 1, "do": "plug_in", "id_tag": "X" * 21},
+            "$.events[0].id_tag: expected a text of 1 to 20",
+        ),
         ({"at": 0, "connector": 1, "do": "present"}, "$.events[0].id_tag: missing"),
-        ({"at": 0, "connector": 1, "do": "unplug", "colour": "red"}, "$.events[0].colour: not a field of unplug"),
-        ({"at": 0, "connector": 1, "do": "fault", "error_code": "NoError"}, "$.events[0].error_code: expected a ChargePointErrorCode"),
+        (
+            {"at": 0, "connector": 1, "do": "unplug", "colour": "red"},
+            "$.events[0].colour: not a field of unplug",
+        ),
+        (
+            {"at": 0, "connector": 1, "do": "fault", "error_code": "NoError"},
+            "$.events[0].error_code: expected a ChargePointErrorCode",
+        ),
         ({"at": 0, "do": "offline"}, "$.events[0].seconds: missing"),
-        ({"at": 0, "do": "offline", "seconds": 5, "connector": 1}, "$.events[0].connector: not a field of offline"),
+        (
+            {"at": 0, "do": "offline", "seconds": 5, "connector": 1},
+            "$.events[0].connector: not a field of offline",
+        ),
         ("unplug", "$.events[0]: expected an object"),
     ],
-)  # fmt: skip
+)
 def test_plan_errors_name_their_path(tmp_path: Path, event: Any, problem: str) -> None:
     path = tmp_path / "plan.json"
     path.write_text(json.dumps({"events": [event]}))
@@ -99,12 +129,16 @@ def test_every_problem_is_listed_one_per_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "problem"),
     [
-        ("plan.json", '{"events": [\n  {"at": 0,}\n]}', "not valid JSON: Expecting property name enclosed in double quotes at line 2 column 12"),
+        (
+            "plan.json",
+            '{"events": [\n  {"at": 0,}\n]}',
+            "not valid JSON: Expecting property name enclosed in double quotes at line 2 column 12",
+        ),
         ("plan.toml", "[[events]\nat = 0", "not valid TOML"),
         ("plan.json", '{"steps": []}', "$: expected an object with one key, events"),
         ("plan.json", '{"events": {}}', "$.events: expected a list of events"),
     ],
-)  # fmt: skip
+)
 def test_unreadable_plans(tmp_path: Path, name: str, text: str, problem: str) -> None:
     path = tmp_path / name
     path.write_text(text)
