@@ -83,6 +83,7 @@ from ocpp16._generated.unlock_connector import UnlockConnectorRequest, UnlockCon
 from ocpp16._generated.update_firmware import UpdateFirmwareRequest, UpdateFirmwareResponse
 from ocpp16._model import Request, Response
 from ocpp16.errors import CallError
+from ocpp16.station._time import plausible
 from ocpp16.station.points import Reservation
 from ocpp16.station.station import MAX_COMPOSITE_S, Station
 
@@ -161,7 +162,11 @@ def _unlock(st: Station, req: UnlockConnectorRequest, now: datetime) -> UnlockCo
 def _reserve(st: Station, req: ReserveNowRequest, now: datetime) -> ReserveNowResponse:
     cid = req.connector_id
     reservation = Reservation(req.reservation_id, req.id_tag, req.parent_id_tag, req.expiry_date)
-    if not 0 <= cid <= st.connectors or req.expiry_date <= st.clock(now):
+    if (
+        not 0 <= cid <= st.connectors
+        or req.expiry_date <= st.clock(now)
+        or not plausible(req.expiry_date)
+    ):
         return ReserveNowResponse(status=ReservationStatus.REJECTED)
     if cid == 0 and not st.config.flag("ReserveConnectorZeroSupported"):
         return ReserveNowResponse(status=ReservationStatus.REJECTED)

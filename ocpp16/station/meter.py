@@ -48,6 +48,8 @@ _TAPER_FLOOR: Final = 0.15
 #: The power electronics' temperature (°C) idle and at full power.
 _TEMPERATURE_IDLE: Final = 25.0
 _TEMPERATURE_RISE: Final = 15.0
+#: Energy below which two amounts are the same (Wh).
+_EPSILON_WH: Final = 1e-6
 _PHASES: Final = (Phase.L1, Phase.L2, Phase.L3)
 _PHASES_N: Final = (Phase.L1_N, Phase.L2_N, Phase.L3_N)
 
@@ -74,7 +76,8 @@ class EV:
 
     @property
     def satisfied(self) -> bool:
-        return self.delivered_wh >= self.energy_wanted_wh or (
+        # Within a micro-Wh: float sums must not leave an EV forever "almost full".
+        return self.delivered_wh >= self.energy_wanted_wh - _EPSILON_WH or (
             self.soc_start is not None and self.fill >= 1.0
         )
 
@@ -121,7 +124,7 @@ class Meter:
     def whole_wh(self) -> int:
         """The register in whole Wh, as every message carries it (floored, so it never runs
         ahead of the energy; the epsilon absorbs float sums such as 7399.999999 for 7400)."""
-        return int(self.register_wh + 1e-6)
+        return int(self.register_wh + _EPSILON_WH)
 
     def advance(self, seconds: float, ev: EV | None) -> None:
         """Count the energy of ``power_w`` over ``seconds`` (into the EV too); never backwards."""

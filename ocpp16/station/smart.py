@@ -37,6 +37,7 @@ from ocpp16._generated.enums import (
     ClearChargingProfileStatus,
     RecurrencyKindType,
 )
+from ocpp16.station._time import plausible, plausible_offset
 
 __all__ = ["DEFAULT_PHASES", "Installed", "SmartCharging", "TxContext"]
 
@@ -120,11 +121,20 @@ class SmartCharging:
 
     def acceptable(self, profile: ChargingProfile) -> bool:
         """Whether ``profile`` is within this charge point's means (ChargeProfileMaxStackLevel,
-        ChargingScheduleMaxPeriods) and complete (a Recurring one says how it recurs)."""
-        periods = profile.charging_schedule.charging_schedule_period
+        ChargingScheduleMaxPeriods), complete (a Recurring one says how it recurs) and sane (no
+        negative limit, dates and offsets within _time.py's range)."""
+        schedule = profile.charging_schedule
+        periods = schedule.charging_schedule_period
         return (
-            profile.stack_level <= self.max_stack_level
+            0 <= profile.stack_level <= self.max_stack_level
             and 0 < len(periods) <= self.max_periods
+            # Dates and offsets the arithmetic survives (a hostile year 9999 is refused).
+            and all(
+                plausible(moment)
+                for moment in (profile.valid_from, profile.valid_to, schedule.start_schedule)
+            )
+            and plausible_offset(schedule.duration)
+            and all(plausible_offset(p.start_period) and p.limit >= 0 for p in periods)
             and (
                 profile.charging_profile_kind != ChargingProfileKindType.RECURRING
                 or profile.recurrency_kind is not None

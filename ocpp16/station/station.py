@@ -18,11 +18,36 @@ datetime on the driver's clock (simulated or wall, ``--speed`` is the driver's b
     station.plug_in(1, now, id_tag="TAG1", energy_wh=20_000, max_power_w=11_000)
     station.drain_events()                     # StationEvents for a live view or --json
 
-After ``handle_call`` the driver sends the response first and then polls: follow-ups (the
-StatusNotification a TriggerMessage asks for, the StopTransaction after a RemoteStop, the
-DiagnosticsStatusNotification sequence) are due at once. After ``disconnected`` every Call not yet
-answered counts as unanswered: transaction messages are sent again after ``connected``, the others
-are dropped.
+The driver's contract:
+
+- ``connected(now)`` when the WebSocket is open, ``disconnected(now)`` when it is gone (after
+  that, Calls still unanswered count as unanswered: transaction messages are sent again after the
+  next ``connected``, the others are dropped). Reconnecting after a failure is the driver's, with
+  :func:`~ocpp16.station.outbound.reconnect_delay` (exponential backoff with jitter).
+- ``poll(now)`` returns what is due, in order: Calls to send one at a time, each handed back with
+  ``handle_answer(call, answer, now)`` (the typed response, an OcppError such as CallError or
+  InvalidResponse, or None when no answer came); a Reconnect, always last, means: send the Calls
+  before it, then close, stay offline ``offline_s`` seconds, connect again (a reset, a firmware
+  installation, a planned network loss).
+- ``handle_call(request, now)`` answers a CALL of the central system with its typed response
+  (CallError NotSupported for an action only a charge point sends). The driver sends the answer
+  first, then polls: the follow-ups (the StatusNotification a TriggerMessage asks for, the
+  StopTransaction after a RemoteStop, a DiagnosticsStatusNotification) are due at once.
+- ``next_wakeup()``: sleep until then, or until a frame or a user event arrives, then poll. It is
+  the earliest timer (heartbeat, sample, clock-aligned reading, retry, ConnectionTimeOut,
+  reservation expiry, a profile's next period, the EV becoming full, a plan event), so a
+  simulated clock can jump there directly: tests and ``--speed`` need no sleeps.
+
+What a user or a plan does: ``plug_in(connector, now, id_tag=, energy_wh=, max_power_w=, soc=)``,
+``present_id_tag``, ``unplug``, ``stop_local``, ``fault(connector, now, error_code)``,
+``recover``, ``go_offline(seconds, now)``; plan.py's ``schedule_plan`` queues timed ones.
+What a view shows: ``snapshot()`` (each connector's status, power, energy, transaction id,
+idTag, SoC), ``status``/``power_w``/``energy_wh``/``transaction``, ``registration``,
+``queued`` (transaction messages waiting), ``clock(now)`` (the station's clock, set from the
+central system's), and ``drain_events()``: StationEvents (status, transaction-started,
+transaction-id, transaction-stopped, authorized, refused, retry, dropped, boot, reboot,
+reservation, availability, configuration, diagnostics, firmware, online, offline, ...), their
+details escaped and bounded.
 
 Rules the station keeps (OCPP 1.6 and its "how a real charge point behaves" reading):
 
@@ -74,8 +99,9 @@ from ocpp16._generated.stop_transaction import StopTransactionResponse
 from ocpp16._model import Request, Response
 from ocpp16._text import printable, shorten
 from ocpp16.errors import InputError, OcppError
+from ocpp16.station._time import MAX_OFFSET_S, plausible
 from ocpp16.station.auth import Authorizer
-from ocpp16.station.config import Configuration
+from ocpp16.station.config import KEYS, Configuration
 from ocpp16.station.meter import EV, NOMINAL_VOLTAGE, power_drawn, sampled_values
 from ocpp16.station.outbound import (
     Call,
@@ -189,6 +215,9 @@ class Station:
         return (now + self.skew).astimezone(UTC)
 
     def _set_clock(self, current_time: datetime, now: datetime) -> None:
+        if not plausible(current_time):
+            self._event(now, "clock", None, f"currentTime {current_time.isoformat()} not taken")
+            return
         self.skew = current_time - now
         self._realign(now)
 
@@ -291,6 +320,8 @@ class Station:
         out: list[Outbound] = []
         if self.online:
             out.extend(self._due_calls(now))
+        else:
+            self._outbox.clear()  # nothing but transaction messages waits for the connection
         if self._reboot_pending is not None:
             self._apply_reboot(now, self._reboot_pending)
         out.extend(self._intents)  # after the calls: a reboot sends what it owed first
@@ -336,7 +367,7 @@ class Station:
             times.append(self._next_aligned - self.skew)
         if self._reset is not None:
             times.append(self._reset[1])
-        times.extend(self.transfers.next_at())
+        times.extend(self.transfers.next_at(any(p.tx for p in self.points)))
         if self._plan:
             times.append(self._plan[0][0])
         clock = self.clock(self._last)
@@ -386,14 +417,15 @@ class Station:
         self.registration = answer.status
         if answer.status == RegistrationStatus.ACCEPTED:
             if answer.interval > 0:
-                self.config.set_internal("HeartbeatInterval", str(answer.interval))
+                heartbeat = min(answer.interval, KEYS["HeartbeatInterval"].maximum)
+                self.config.set_internal("HeartbeatInterval", str(heartbeat))
             self._heartbeat_due = now + timedelta(seconds=self.config.integer("HeartbeatInterval"))
             if was != RegistrationStatus.ACCEPTED:  # not after a triggered BootNotification
                 for point in self.points:
                     point.connector.reported = None
             self._event(now, "boot", None, "Accepted", status="Accepted", interval=answer.interval)
             return
-        retry = answer.interval if answer.interval > 0 else BOOT_RETRY_S
+        retry = min(answer.interval, MAX_OFFSET_S) if answer.interval > 0 else BOOT_RETRY_S
         self._boot_due = now + timedelta(seconds=retry)
         self._event(now, "boot", None, f"{answer.status.value}; again in {retry} s", retry_s=retry)
 
@@ -1017,8 +1049,7 @@ class Station:
                 self._tx_reading(point, ReadingContext.SAMPLE_PERIODIC, now, send=True)
                 interval = self.config.integer("MeterValueSampleInterval")
                 step = timedelta(seconds=max(1, interval))
-                while point.next_sample <= now:
-                    point.next_sample += step
+                point.next_sample += step * ((now - point.next_sample) // step + 1)
         if self.reservation is not None and clock >= self.reservation.expiry:
             self._event(now, "reservation", 0, "expired")
             self.reservation = None
@@ -1061,7 +1092,8 @@ class Station:
 
     def start_firmware(self, location: str, retrieve: datetime, now: datetime) -> None:
         """UpdateFirmware accepted: the update starts at retrieveDate (transfers.py)."""
-        self.transfers.start_firmware(location, max(now, retrieve - self.skew))
+        at = max(now, retrieve - self.skew) if plausible(retrieve) else now
+        self.transfers.start_firmware(location, at)
 
     def _run_transfers(self, now: datetime) -> None:
         final = self.transfers.diagnostics_due(now)

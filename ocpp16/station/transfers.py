@@ -49,8 +49,14 @@ class Transfers:
         self._firmware_ok = location.lower().startswith(TRANSFER_SCHEMES)
         self._firmware_step = (at, F.DOWNLOADING)
 
-    def next_at(self) -> list[datetime]:
-        return [step[0] for step in (self._diagnostics_done, self._firmware_step) if step]
+    def next_at(self, transaction_running: bool) -> list[datetime]:
+        """When a step falls due (an installation waiting for transactions to end has no time:
+        the end of the last one brings it on)."""
+        times = [self._diagnostics_done[0]] if self._diagnostics_done else []
+        step = self._firmware_step
+        if step is not None and not (step[1] == F.INSTALLING and transaction_running):
+            times.append(step[0])
+        return times
 
     def diagnostics_due(self, now: datetime) -> DiagnosticsStatus | None:
         """The upload's final status when it is due now."""

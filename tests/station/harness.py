@@ -121,13 +121,14 @@ class Run:
     #: The link is down until this time (a cable pulled by the test).
     down_until: datetime | None = None
 
-    def step(self) -> None:
-        """One driver turn at ``now``: poll, send, hand answers back."""
+    def step(self) -> int:
+        """One driver turn at ``now``: poll, send, hand answers back; how many came out."""
         if not self.online and self.reconnect_at is not None and self.now >= self.reconnect_at:
             self.reconnect_at = None
             self.online = True
             self.station.connected(self.now)
-        for out in self.station.poll(self.now):
+        outs = self.station.poll(self.now)
+        for out in outs:
             if isinstance(out, Reconnect):
                 self.reconnects.append(out)
                 if self.online:
@@ -138,6 +139,7 @@ class Run:
             if not self.online:
                 break
             self.station.handle_answer(out, self.cs.answer(out, self.now), self.now)
+        return len(outs)
 
     def until(self, end: datetime | float) -> None:
         """Run the loop until ``end`` (a datetime, or seconds from now)."""
@@ -150,13 +152,12 @@ class Run:
             nxt = min(candidates, default=end)
             nxt = max(nxt, self.now)  # a wake-up in the past means "now"
             if nxt == self.now:
-                # Due now again: one more turn sees to it, but time must move on eventually.
-                self.step()
-                wake = self.station.next_wakeup()
-                if wake is not None and wake <= self.now:
-                    nxt = self.now + timedelta(milliseconds=1)
-                else:
-                    nxt = min([t for t in (wake, self.reconnect_at) if t], default=end)
+                # Due now again (answers just handed back made more due: the next queued
+                # transaction message, a StartTransaction after an Authorize). A turn that sends
+                # nothing while next_wakeup() stays in the past would make a real driver spin.
+                if not self.step():
+                    raise AssertionError(f"next_wakeup() stays at {wake}: a driver would spin")
+                continue
             if nxt >= end:
                 self.now = end
                 self.step()

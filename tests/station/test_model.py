@@ -4,15 +4,31 @@ the power model, the configuration's validation."""
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ocpp16 import ChangeConfigurationRequest, RemoteStartTransactionRequest
+from ocpp16 import (
+    ChangeConfigurationRequest,
+    ChargingProfile,
+    ChargingProfileKindType,
+    ChargingProfilePurposeType,
+    ChargingRateUnitType,
+    ChargingSchedule,
+    ChargingSchedulePeriod,
+    GetCompositeScheduleRequest,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    RemoteStartTransactionRequest,
+    ReserveNowRequest,
+    SetChargingProfileRequest,
+    UpdateFirmwareRequest,
+)
 from ocpp16.errors import InputError
-from ocpp16.station import Station, reconnect_delay
+from ocpp16.station import Call, Station, reconnect_delay
 from ocpp16.station.config import Configuration
 from ocpp16.station.meter import EV, power_drawn
-from tests.station.harness import T0, booted
+from tests.station.harness import T0, FakeCentralSystem, booted
 
 
 def test_a_snapshot_shows_each_connector() -> None:
@@ -143,3 +159,48 @@ def test_bad_station_options_are_one_clear_line(options: dict[str, object], mess
     arguments: dict[str, object] = {"now": T0} | options
     with pytest.raises(InputError, match="^" + message):
         Station("CP1", **arguments)  # type: ignore[arg-type]
+
+
+FAR = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def test_hostile_dates_and_numbers_from_the_central_system_crash_nothing() -> None:
+    cs = FakeCentralSystem(boot_interval=10**15)
+    run = booted(cs=cs)
+    station = run.station
+    assert station.config.integer("HeartbeatInterval") == 86400  # clamped
+    station.handle_answer(Call(HeartbeatRequest()), HeartbeatResponse(current_time=FAR), run.now)
+    assert station.clock(run.now).year == 2025  # not taken
+    reserve = ReserveNowRequest(connector_id=1, expiry_date=FAR, id_tag="X", reservation_id=1)
+    assert station.handle_call(reserve, run.now).to_dict() == {"status": "Rejected"}
+    profile = ChargingProfile(
+        charging_profile_id=1,
+        stack_level=0,
+        charging_profile_purpose=ChargingProfilePurposeType.TX_DEFAULT_PROFILE,
+        charging_profile_kind=ChargingProfileKindType.ABSOLUTE,
+        charging_schedule=ChargingSchedule(
+            charging_rate_unit=ChargingRateUnitType.W,
+            start_schedule=FAR,
+            charging_schedule_period=[ChargingSchedulePeriod(start_period=10**12, limit=1.0)],
+        ),
+    )
+    request = SetChargingProfileRequest(connector_id=1, cs_charging_profiles=profile)
+    assert station.handle_call(request, run.now).to_dict() == {"status": "Rejected"}
+    firmware = UpdateFirmwareRequest(location="https://x", retrieve_date=FAR)
+    station.handle_call(firmware, run.now)
+    composite = GetCompositeScheduleRequest(connector_id=1, duration=10**12)
+    answer = station.handle_call(composite, run.now).to_dict()
+    assert answer["chargingSchedule"]["duration"] == 31 * 86400
+    station.plug_in(1, run.now, id_tag="TAG1")
+    run.until(3600)  # the firmware update starts at once, and waits for the transaction to end
+    assert [p["status"] for p in run.cs.of("FirmwareStatusNotification")] == [
+        "Downloading",
+        "Downloaded",
+    ]
+    assert station.next_wakeup() == run.now + timedelta(seconds=60)  # the next sample, no spin
+    station.unplug(1, run.now)
+    run.until(60)
+    assert [p["status"] for p in run.cs.of("FirmwareStatusNotification")][2:] == [
+        "Installing",
+        "Installed",
+    ]
