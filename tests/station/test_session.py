@@ -13,8 +13,10 @@ from ocpp16 import (
     AuthorizationStatus,
     ChangeConfigurationRequest,
     IdTagInfo,
+    MessageTrigger,
     RegistrationStatus,
     SendLocalListRequest,
+    TriggerMessageRequest,
     UpdateType,
 )
 from ocpp16.station.connectors import is_legal
@@ -266,3 +268,26 @@ def test_statuses_changed_offline_are_reported_after_reconnecting() -> None:
     assert [
         (p["connectorId"], p["status"], p["errorCode"]) for p in run.cs.of("StatusNotification")
     ] == [(2, "Faulted", "OtherError")]
+
+
+def test_while_pending_only_what_a_trigger_message_asks_for_is_sent() -> None:
+    cs = FakeCentralSystem(boot=RegistrationStatus.PENDING, boot_interval=600)
+    run = booted(cs=cs)
+    trigger = TriggerMessageRequest(
+        requested_message=MessageTrigger.STATUS_NOTIFICATION, connector_id=1
+    )
+    assert run.station.handle_call(trigger, run.now).to_dict() == {"status": "Accepted"}
+    run.until(60)
+    assert run.cs.actions() == ["BootNotification", "StatusNotification"]
+
+
+@pytest.mark.parametrize(("listed", "starts"), [(True, True), (False, False)])
+def test_an_authorize_without_an_answer_is_decided_as_offline(listed: bool, starts: bool) -> None:
+    run = booted()
+    if listed:
+        run.station.handle_call(local_list(("TAG1", AuthorizationStatus.ACCEPTED)), run.now)
+    run.cs.refuse["Authorize"] = 1
+    run.station.plug_in(1, run.now, id_tag="TAG1")
+    run.until(10)
+    assert len(run.cs.of("Authorize")) == 1
+    assert (run.station.transaction(1) is not None) == starts
