@@ -2,8 +2,9 @@
 
 The loop is what a real driver does (poll, send one call at a time, hand the answer back, sleep
 until ``next_wakeup``), with the clock advanced instead of slept, so no test waits. Every request
-the station produces is round-tripped through its wire form, which re-validates it against the
-schema the way a peer would.
+the station produces is round-tripped through its wire form (our classes re-validate it) and
+checked against the official schema with jsonschema (tests/oracle.py), as an independent peer
+would.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ocpp16 import (
 from ocpp16._model import Response
 from ocpp16.errors import OcppError
 from ocpp16.station import Call, Reconnect, Station
+from tests.oracle import official_validator
 
 T0 = datetime(2025, 3, 1, 8, 0, 0, tzinfo=UTC)
 #: The central system's clock differs from the station's first guess by this much.
@@ -71,6 +73,7 @@ class FakeCentralSystem:
         request = call.request
         payload = request.to_dict()
         assert type(request).from_dict(payload) == request  # valid on the wire
+        official_validator(call.action, False).validate(payload)  # and by the official schema
         self.sent.append(Sent(now, call, payload))
         if self.refuse.get(call.action, 0) > 0:
             self.refuse[call.action] -= 1

@@ -46,6 +46,7 @@ from ocpp16 import (
 )
 from ocpp16._model import Request
 from ocpp16.station import Reconnect
+from tests.oracle import official_validator
 from tests.station.harness import FakeCentralSystem, Run, booted
 
 
@@ -54,6 +55,7 @@ def call(run: Run, request: Request[Any]) -> dict[str, Any]:
     answer = run.station.handle_call(request, run.now)
     payload = answer.to_dict()
     assert type(answer).from_dict(payload) == answer
+    official_validator(request.ACTION, True).validate(payload)
     assert isinstance(answer, ACTIONS[request.ACTION].response)
     run.until(1)
     return payload

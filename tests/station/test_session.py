@@ -19,6 +19,7 @@ from ocpp16 import (
     TriggerMessageRequest,
     UpdateType,
 )
+from ocpp16.station.config import SUPPORTED_MEASURANDS
 from ocpp16.station.connectors import is_legal
 from tests.station.harness import FakeCentralSystem, Run, booted
 
@@ -291,3 +292,28 @@ def test_an_authorize_without_an_answer_is_decided_as_offline(listed: bool, star
     run.until(10)
     assert len(run.cs.of("Authorize")) == 1
     assert (run.station.transaction(1) is not None) == starts
+
+
+def test_every_supported_measurand_passes_the_official_schemas() -> None:
+    every = ",".join(m.value for m in SUPPORTED_MEASURANDS)
+    run = booted(
+        config={
+            "MeterValueSampleInterval": "60",
+            "MeterValuesSampledData": every,
+            "StopTxnSampledData": every,
+            "ClockAlignedDataInterval": "300",
+            "MeterValuesAlignedData": every,
+        }
+    )
+    run.station.plug_in(1, run.now, id_tag="TAG1", soc=0.5)
+    run.until(900)
+    run.station.unplug(1, run.now)
+    run.until(5)  # every request went through the official validator in the harness
+    measurands = {
+        v["measurand"]
+        for p in run.cs.of("MeterValues")
+        for r in p["meterValue"]
+        for v in r["sampledValue"]
+    }
+    assert measurands == set(every.split(","))
+    assert run.cs.of("StopTransaction")[0]["transactionData"]
