@@ -198,15 +198,15 @@ def test_respond_fixes_the_answer_from_json_or_a_file(
     assert heartbeat[2] == {"currentTime": "2030-01-01T00:00:00+02:00"}
 
 
-def test_seed_makes_responses_repeatable_and_full_fills_every_field(
+def test_random_with_a_seed_is_repeatable_and_full_fills_every_field(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def client(server: Server) -> Any:
         with charge_point(server) as ws:
             return ask(ws, '[2,"a","Authorize",{"idTag":"T"}]')[2]
 
-    first = serve_while(monkeypatch, ["--seed", "5", "--full"], client)[1]
-    again = serve_while(monkeypatch, ["--seed", "5", "--full"], client)[1]
+    first = serve_while(monkeypatch, ["--random", "--seed", "5", "--full"], client)[1]
+    again = serve_while(monkeypatch, ["--random", "--seed", "5", "--full"], client)[1]
     assert first == again
     assert set(first["idTagInfo"]) == {"status", "expiryDate", "parentIdTag"}
 
