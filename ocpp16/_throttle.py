@@ -15,8 +15,8 @@ __all__ = ["Throttle"]
 
 
 class Throttle:
-    """Failures are free up to ``free``; the n-th one after that blocks its keys for 2**(n-1)
-    seconds, at most ``max_delay``. A key unseen for ``forget`` seconds starts afresh, and only the
+    """``free`` failures of a key block its next attempt for 1 second, each further one doubles
+    the wait, up to ``max_delay`` seconds. A key unseen for ``forget`` seconds starts afresh, and only the
     ``size`` most recently failing keys are remembered (least recently failed forgotten first)."""
 
     def __init__(
@@ -50,7 +50,7 @@ class Throttle:
         for key in keys:
             count, last, _ = self._seen.pop(key, (0, now, now))
             count = 1 if now - last > self.forget else count + 1
-            over = count - self.free
+            over = count - self.free + 1
             until = now + min(self.max_delay, 2.0 ** (over - 1)) if over > 0 else now
             self._seen[key] = (count, now, until)
             while len(self._seen) > self.size:
