@@ -16,8 +16,8 @@ __all__ = ["Throttle"]
 
 class Throttle:
     """``free`` failures of a key block its next attempt for 1 second, each further one doubles
-    the wait, up to ``max_delay`` seconds. A key unseen for ``forget`` seconds starts afresh, and only the
-    ``size`` most recently failing keys are remembered (least recently failed forgotten first)."""
+    the wait, up to ``max_delay`` seconds. A key unseen for ``forget`` seconds starts afresh, and
+    only the ``size`` most recently failing keys are remembered (the others are forgotten)."""
 
     def __init__(
         self,

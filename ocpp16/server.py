@@ -35,6 +35,7 @@ with that CALLERROR. ``session.call(request)`` sends a CALL to a charge point at
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hmac
 import inspect
@@ -429,6 +430,30 @@ class _Connection(ServerConnection):
         self._frames_waiting = self._writes_waiting = self._reading_paused = False
         self.recv_messages.pause = lambda: self._hold(frames=True)
         self.recv_messages.resume = lambda: self._hold(frames=False)
+
+    def send_data(self) -> None:
+        # As websockets does, but the frames queued by one read (a burst of pongs) go out in one
+        # write, and nothing is written once the transport is closing: asyncio logs a warning
+        # for every write to a lost connection, a flood when a peer sends pings and goes away.
+        chunks = self.protocol.data_to_send()
+        if self.transport.is_closing():
+            return
+        pending: list[bytes] = []
+        for data in chunks:
+            if data:
+                pending.append(data)
+                continue
+            if pending:
+                self.transport.write(b"".join(pending))
+                pending = []
+            if self.transport.can_write_eof():  # half-close, as websockets does (no TLS)
+                # websockets: write_eof() "doesn't document which exceptions it raises".
+                with contextlib.suppress(Exception):
+                    self.transport.write_eof()
+            else:
+                self.transport.close()
+        if pending:
+            self.transport.write(b"".join(pending))
 
     def pause_writing(self) -> None:
         super().pause_writing()
