@@ -416,6 +416,9 @@ class CentralSystem:
             self._report(ConnectionEvent("disconnected", identity, detail, remote))
 
 
+_SLICE: Final = 16 * 1024
+
+
 class _Connection(ServerConnection):
     """A server connection that stops reading from a peer while the peer does not read us.
 
@@ -430,6 +433,16 @@ class _Connection(ServerConnection):
         self._frames_waiting = self._writes_waiting = self._reading_paused = False
         self.recv_messages.pause = lambda: self._hold(frames=True)
         self.recv_messages.resume = lambda: self._hold(frames=False)
+
+    def data_received(self, data: bytes) -> None:
+        # A read holds up to 256 KiB: some 64,000 pings, whose pongs websockets would build all
+        # at once. Fed in slices, each slice's objects are freed before the next is parsed.
+        if len(data) <= _SLICE:
+            super().data_received(data)
+            return
+        view = memoryview(data)
+        for start in range(0, len(data), _SLICE):
+            super().data_received(bytes(view[start : start + _SLICE]))
 
     def send_data(self) -> None:
         # As websockets does, but the frames queued by one read (a burst of pongs) go out in one

@@ -80,7 +80,8 @@ def serve(
         list[str] | None,
         typer.Option(
             metavar="ACTION[=JSON]",
-            help="After a BootNotification, send this request (random unless given).",
+            help="After a BootNotification, send this request (plausible, or random with "
+            "--random, unless given).",
         ),
     ] = None,
     timeout: Annotated[
