@@ -510,7 +510,11 @@ class Server:
         await self.wait_closed()
 
     async def start(self) -> None:
-        """Listen; ConnectError (DNSError for a bad host name) when that is impossible."""
+        """Listen; ConnectError (DNSError for a bad host name) when that is impossible.
+
+        Raises the soft open-files limit to the hard one first (each connection holds a file
+        descriptor), and reports running out of them at most once a second.
+        """
         cs = self.central_system
         try:
             raise_open_files_limit()

@@ -452,6 +452,24 @@ def test_peer_text_is_printed_escaped_whatever_the_output_encoding(
     assert "[CP2] HeartbeatRequest" in out
 
 
+@pytest.mark.parametrize("charset", ["utf-8", "ascii"])
+def test_json_lines_carry_what_the_encoding_cannot_write_as_json_escapes(
+    monkeypatch: pytest.MonkeyPatch, charset: str
+) -> None:
+    text = '[2,"a","Authorize",{"idTag":"\\udfff\u00e9"}]'
+
+    def client(server: Server) -> Any:
+        with charge_point(server, "CP-\u00e9") as ws:
+            return ask(ws, text)
+
+    result, answer = serve_while(monkeypatch, ["--json"], client, charset=charset)
+    assert result.exit_code == 0, result.output
+    assert answer[:2] == [3, "a"]
+    records = lines(result.stdout)
+    assert records[0]["identity"] == "CP-\u00e9"
+    assert records[0]["frame"][3] == {"idTag": "\udfff\u00e9"}
+
+
 def test_an_identity_with_escape_sequences_is_refused_and_never_printed_raw(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
