@@ -47,6 +47,7 @@ from ocpp16.frames import (
     CallResult,
     Unknown,
     decode,
+    loads,
 )
 from ocpp16.registry import resolve_action
 
@@ -197,8 +198,8 @@ def _unknown(name: str) -> str:
 
 def _raw(text: str | bytes) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+        return loads(text)  # depth-limited: a frame refused for its depth stays text
+    except FrameError:
         return text if isinstance(text, str) else text.decode("utf-8", "replace")
 
 

@@ -2,12 +2,15 @@
 
 The receive loop never waits for a handler: valid CALLs queue up for a worker task that answers
 them in order, so a handler may itself ``await session.call(...)`` and still get its answer.
+OCPP-J allows one outstanding CALL per direction: at most ``MAX_QUEUED_CALLS`` wait behind the
+one being answered, and any more get a CALLERROR at once, so a peer cannot make us hold more.
 At most one CALL of ours is in flight at a time (OCPP-J), guarded by a lock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -28,6 +31,7 @@ from ocpp16.errors import (
     ValidationError,
 )
 from ocpp16.frames import Call, CallErrorFrame, CallResult, Frame, encode, new_id
+from ocpp16.limits import MAX_QUEUED_CALLS
 
 if TYPE_CHECKING:
     from ocpp16.server import CentralSystem
@@ -59,7 +63,8 @@ class ChargePointSession:
         self._cs = central_system
         self._call_lock = asyncio.Lock()
         self._pending: dict[str, tuple[asyncio.Future[_Outcome], Action]] = {}
-        self._calls: asyncio.Queue[_dispatch.Valid | None] = asyncio.Queue()
+        self._calls: asyncio.Queue[_dispatch.Valid] = asyncio.Queue(MAX_QUEUED_CALLS)
+        self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
@@ -121,7 +126,9 @@ class ChargePointSession:
             for task in list(self._tasks):
                 task.cancel()
             # Calls already answered finish being reported; a stuck handler is given up on.
-            self._calls.put_nowait(None)
+            self._closing = True
+            if self._calls.empty():
+                worker.cancel()  # idle: nothing left to answer
             await asyncio.wait([worker], timeout=_GRACE)
             worker.cancel()
             await asyncio.gather(worker, *self._tasks, return_exceptions=True)
@@ -140,9 +147,18 @@ class ChargePointSession:
             reply = _dispatch.error_frame(_dispatch.UNKNOWN_ID, "InternalError", "unreadable")
             incoming = _dispatch.Invalid(message, reply)
         if isinstance(incoming, _dispatch.Valid):
-            self._frame("in", incoming.frame.to_list(), "valid")
-            self._calls.put_nowait(incoming)
-        elif isinstance(incoming, _dispatch.Invalid):
+            if not self._calls.full():
+                self._frame("in", incoming.frame.to_list(), "valid")
+                self._calls.put_nowait(incoming)
+                return
+            unique_id, action = incoming.frame.unique_id, incoming.action.name
+            why = (
+                f"{action} arrived while {MAX_QUEUED_CALLS + 1} earlier CALLs were still being "
+                "answered; OCPP-J allows one outstanding CALL: wait for each answer"
+            )
+            reply = _dispatch.error_frame(unique_id, "ProtocolError", why)
+            incoming = _dispatch.Invalid(incoming.frame.to_list(), reply, action)
+        if isinstance(incoming, _dispatch.Invalid):
             self._frame("in", incoming.raw, "invalid", incoming.problem)
             await self._send(incoming.reply)
             name = incoming.action or "(invalid frame)"
@@ -173,11 +189,14 @@ class ChargePointSession:
         future.set_result((frame.to_list(), outcome))
 
     async def _work(self) -> None:
-        while (call := await self._calls.get()) is not None:
+        while not (self._closing and self._calls.empty()):
+            call = await self._calls.get()
             try:
                 await self._answer(call)
             except ConnectionClosed:
                 return
+            finally:
+                self._calls.task_done()
 
     async def _answer(self, call: _dispatch.Valid) -> None:
         reply: Frame
@@ -204,7 +223,12 @@ class ChargePointSession:
 
     async def _send(self, frame: Frame) -> None:
         try:
-            await self.connection.send(encode(frame))
+            try:
+                await self.connection.send(encode(frame))
+            except UnicodeEncodeError:
+                # A lone surrogate (a peer may send "\\udfff" and see it echoed in a CALLERROR)
+                # has no UTF-8 form: JSON's \\u escape carries it.
+                await self.connection.send(json.dumps(frame.to_list(), separators=(",", ":")))
         except WsConnectionClosed as exc:
             raise ConnectionClosed(f"{self.identity}: connection closed ({exc})") from exc
         self._frame("out", frame.to_list(), "valid")
@@ -212,13 +236,13 @@ class ChargePointSession:
     # Reporting -------------------------------------------------------------------------------
 
     def _frame(self, direction: Any, frame: Any, verdict: Verdict, detail: str = "") -> None:
-        listener = self._cs.on_frame
-        if listener is not None:
-            listener(FrameEvent(self.identity, direction, frame, verdict, detail))
+        if self._cs.on_frame is not None:
+            event = FrameEvent(self.identity, direction, frame, verdict, detail)
+            self._cs._notify("on_frame", self._cs.on_frame, event)
 
     def _exchange(
         self, action: str, initiator: Any, request: Any, response: Any, problem: str
     ) -> None:
-        listener = self._cs.on_exchange
-        if listener is not None:
-            listener(Exchange(self.identity, action, initiator, request, response, problem))
+        if self._cs.on_exchange is not None:
+            event = Exchange(self.identity, action, initiator, request, response, problem)
+            self._cs._notify("on_exchange", self._cs.on_exchange, event)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any, Final
 
 import attrs
 
 from ocpp16.errors import FrameError
+from ocpp16.limits import MAX_NESTING_DEPTH
 
 __all__ = [
     "CALL",
@@ -29,7 +31,9 @@ __all__ = [
     "Unknown",
     "decode",
     "encode",
+    "loads",
     "new_id",
+    "too_deep",
 ]
 
 CALL: Final = 2
@@ -119,12 +123,54 @@ def _id(items: list[Any], check_length: bool) -> str:
     return unique_id
 
 
-def decode(text: str | bytes, check_id_length: bool = True) -> Frame:
-    """Parse one frame; FrameError (with the CALLERROR code to answer) when it is malformed."""
+# A backslash escape (taken whole, so an escaped quote does not end a string), a quote, a bracket.
+_TOKENS: Final = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
+
+
+def too_deep(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> bool:
+    """Whether the JSON ``text`` nests arrays and objects more than ``limit`` levels deep.
+
+    A linear scan of quotes and brackets (those inside strings do not count), so that json.loads
+    is never asked to recurse deeper than ``limit``: Python's parser fails with RecursionError
+    near 1,000 levels.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if text.count("[") + text.count("{") <= limit:
+        return False  # the common case, decided by two C-speed counts
+    depth = 0
+    in_string = False
+    for match in _TOKENS.finditer(text):
+        char = match.group()
+        if char == '"':
+            in_string = not in_string
+        elif in_string or len(char) == 2:
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def loads(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> Any:
+    """``json.loads``; text nested deeper than ``limit`` is a FrameError (FormationViolation)."""
+    if too_deep(text, limit):
+        raise FrameError(f"JSON nested deeper than {limit} levels")
     try:
-        items = json.loads(text)
+        return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FrameError(f"not valid JSON: {exc}") from None
+    except RecursionError:  # cannot happen below the limit; a guard all the same
+        raise FrameError(f"JSON nested deeper than {limit} levels") from None
+
+
+def decode(text: str | bytes, check_id_length: bool = True) -> Frame:
+    """Parse one frame; FrameError (with the CALLERROR code to answer) when it is malformed,
+    nested deeper than :data:`~ocpp16.limits.MAX_NESTING_DEPTH` included."""
+    items = loads(text)
     if not isinstance(items, list) or not items:
         raise FrameError(f"a frame is a JSON array, got {_kind(items)}")
     message_type = items[0]

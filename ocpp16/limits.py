@@ -10,10 +10,17 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "AUTH_FAILURES_FREE",
+    "AUTH_MAX_DELAY",
+    "MAX_AUTH_TRACKED",
     "MAX_ECHO_CHARS",
     "MAX_FRAME_BYTES",
     "MAX_NESTING_DEPTH",
     "MAX_PRINTED_FRAME_BYTES",
+    "MAX_QUEUED_CALLS",
+    "MAX_RECEIVED_FRAMES",
+    "MAX_UNSENT_BYTES",
+    "RESOURCE_REPORT_INTERVAL",
 ]
 
 #: Largest incoming WebSocket message accepted (bytes); larger ones close the connection (1009).
@@ -28,3 +35,26 @@ MAX_PRINTED_FRAME_BYTES: Final = 64 * 1024
 
 #: Longest peer-controlled value echoed inside a one-line message (an error, a log line).
 MAX_ECHO_CHARS: Final = 200
+
+#: CALLs a server holds behind the one it is answering. OCPP-J allows one outstanding CALL per
+#: direction; a few more are forgiven to sloppy charge points, any beyond get a CALLERROR at once.
+MAX_QUEUED_CALLS: Final = 2
+
+#: Frames ``websockets`` holds received but not yet read by us (its ``max_queue``); with
+#: MAX_FRAME_BYTES this bounds what one connection can make the server hold.
+MAX_RECEIVED_FRAMES: Final = 4
+
+#: Bytes written to a peer but not yet taken by it (the ``websockets`` write limit). Above it we
+#: stop reading from that peer, so a peer that never reads cannot pile up pongs or answers.
+MAX_UNSENT_BYTES: Final = 64 * 1024
+
+#: Failed Basic-auth attempts (per address and per identity) allowed before they are throttled
+#: with HTTP 429; each further failure doubles the wait, up to AUTH_MAX_DELAY seconds.
+AUTH_FAILURES_FREE: Final = 5
+AUTH_MAX_DELAY: Final = 60.0
+
+#: Addresses and identities whose failed attempts are remembered (the oldest are forgotten).
+MAX_AUTH_TRACKED: Final = 10_000
+
+#: Seconds between two reports that the server ran out of a resource (file descriptors).
+RESOURCE_REPORT_INTERVAL: Final = 1.0

@@ -10,8 +10,11 @@ import logging
 import random
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +46,14 @@ from ocpp16 import (
     ResetType,
     Server,
     server_ssl_context,
+)
+from ocpp16._throttle import Throttle
+from ocpp16.answers import Answers
+from ocpp16.limits import (
+    AUTH_FAILURES_FREE,
+    MAX_NESTING_DEPTH,
+    MAX_QUEUED_CALLS,
+    MAX_UNSENT_BYTES,
 )
 from tests.ocpp_peer import CP_ACTIONS, CS_ACTIONS, RandomChargePoint, ocpp_call
 
@@ -253,11 +264,11 @@ def test_unknown_message_types_and_stray_answers_are_ignored() -> None:
 # Handlers, fixed responses and calls to the charge point ---------------------------------------
 
 
-def test_handlers_answer_their_actions_and_the_rest_is_random() -> None:
+def test_handlers_answer_their_actions_and_the_rest_is_plausible() -> None:
     cs = CentralSystem()
     seen: list[str] = []
 
-    @cs.on("BootNotification")
+    @cs.on(BootNotificationRequest)
     def boot(request: BootNotificationRequest, cp: ChargePointSession) -> BootNotificationResponse:
         seen.append(f"{cp.identity}:{request.charge_point_model}")
         return BootNotificationResponse.from_dict(
@@ -622,3 +633,384 @@ def test_debug_logs_never_show_the_password(caplog: pytest.LogCaptureFixture) ->
     token = basic("CP1", PASSWORD)["Authorization"].split()[1]
     assert PASSWORD not in caplog.text
     assert token not in caplog.text  # ...but not the credentials, not even base64-encoded
+
+
+# Plausible answers by default, random ones on request ------------------------------------------
+
+
+def test_default_answers_are_what_a_working_central_system_says() -> None:
+    start = '{"connectorId":1,"idTag":"T","meterStart":0,"timestamp":"2024-01-01T00:00:00Z"}'
+    stop = '"meterStop":5,"timestamp":"2024-01-01T01:00:00Z"'
+
+    async def scenario() -> list[Any]:
+        async with serving(CentralSystem()) as server, raw(server) as ws:
+            return [
+                await exchange(ws, json.dumps([2, "b", "BootNotification", BOOT])),
+                await exchange(ws, '[2,"h","Heartbeat",{}]'),
+                await exchange(ws, '[2,"a","Authorize",{"idTag":"T"}]'),
+                await exchange(ws, f'[2,"s1","StartTransaction",{start}]'),
+                await exchange(ws, f'[2,"s2","StartTransaction",{start}]'),
+                await exchange(ws, f'[2,"e1","StopTransaction",{{"transactionId":1,{stop}}}]'),
+                await exchange(
+                    ws, f'[2,"e2","StopTransaction",{{"transactionId":2,"idTag":"T",{stop}}}]'
+                ),
+                await exchange(ws, '[2,"d","DataTransfer",{"vendorId":"Acme"}]'),
+            ]
+
+    before = datetime.now(UTC).replace(microsecond=0)
+    boot, heartbeat, authorize, start1, start2, stop1, stop2, data = (a[2] for a in run(scenario()))
+    after = datetime.now(UTC)
+    assert (boot["status"], boot["interval"]) == ("Accepted", 300)
+    for stamp in (boot["currentTime"], heartbeat["currentTime"]):
+        assert before <= datetime.fromisoformat(stamp) <= after
+    assert authorize == {"idTagInfo": {"status": "Accepted"}}
+    assert [start1["transactionId"], start2["transactionId"]] == [1, 2]
+    assert start1["idTagInfo"] == {"status": "Accepted"}
+    assert (stop1, stop2) == ({}, {"idTagInfo": {"status": "Accepted"}})
+    assert data == {"status": "UnknownVendorId"}
+
+
+@pytest.mark.parametrize("action", CS_ACTIONS)
+def test_plausible_after_boot_requests_are_valid_for_every_action(action: str) -> None:
+    request = Answers().request(ACTIONS[action].request)
+    assert type(request) is ACTIONS[action].request
+    assert type(request).from_dict(request.to_dict()) == request
+
+
+def test_random_answers_on_request_are_repeatable_with_a_seed() -> None:
+    async def scenario() -> Any:
+        cs = CentralSystem(random=True, seed=4, full=True)
+        async with serving(cs) as server, raw(server) as ws:
+            return await exchange(ws, '[2,"a","Authorize",{"idTag":"T"}]')
+
+    first, again = run(scenario()), run(scenario())
+    assert first == again
+    assert set(first[2]["idTagInfo"]) == {"status", "expiryDate", "parentIdTag"}
+
+
+# Typed handlers ---------------------------------------------------------------------------------
+
+TYPED = """
+from ocpp16 import (
+    BootNotificationRequest, BootNotificationResponse, CentralSystem, ChargePointSession,
+    HeartbeatRequest, HeartbeatResponse,
+)
+cs = CentralSystem()
+
+@cs.on(BootNotificationRequest)
+async def boot(request: BootNotificationRequest, cp: ChargePointSession) -> {returns}:
+    raise NotImplementedError
+
+@cs.on(HeartbeatRequest)
+def beat(request: {takes}, cp: ChargePointSession) -> HeartbeatResponse:
+    raise NotImplementedError
+"""
+
+
+@pytest.mark.parametrize(
+    ("takes", "returns", "error"),
+    [
+        ("HeartbeatRequest", "BootNotificationResponse", None),
+        # The error is at the decorator and names the handler type that was expected.
+        ("BootNotificationRequest", "BootNotificationResponse",
+         'handlers.py:12: error: Argument 1 to "__call__" of "_Register" has incompatible type '
+         '"Callable[[BootNotificationRequest, ChargePointSession], HeartbeatResponse]"; expected '
+         '"Callable[[HeartbeatRequest, ChargePointSession], '),
+        ("HeartbeatRequest", "HeartbeatResponse",
+         'handlers.py:8: error: Argument 1 to "__call__" of "_Register" has incompatible type '
+         '"Callable[[BootNotificationRequest, ChargePointSession], Coroutine[Any, Any, '
+         'HeartbeatResponse]]"; expected "Callable[[BootNotificationRequest, ChargePointSession], '
+         'BootNotificationResponse | Awaitable[BootNotificationResponse]]"'),
+    ],
+    ids=["right", "wrong-request", "wrong-response"],
+)  # fmt: skip
+def test_mypy_checks_the_request_and_response_types_of_handlers(
+    takes: str, returns: str, error: str | None, tmp_path: Path
+) -> None:
+    from mypy import api
+
+    snippet = tmp_path / "handlers.py"
+    snippet.write_text(TYPED.format(takes=takes, returns=returns))
+    out, err, status = api.run(["--strict", "--no-error-summary", str(snippet)])
+    if error is None:
+        assert status == 0, out + err
+    else:
+        assert status == 1
+        [line] = out.splitlines()
+        assert error in line
+
+
+# Hostile peers (issue 9): each attack ends in one line, bounded, and others go on --------------
+
+
+def test_a_lone_surrogate_is_answered_and_a_failing_callback_stops_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def explode(event: Any) -> None:
+        raise UnicodeEncodeError("utf-8", "\udfff", 0, 1, "surrogates not allowed")
+
+    cs = CentralSystem(on_frame=explode, on_exchange=explode, on_connection=explode)
+    vendor = '[2,"a","BootNotification",{"chargePointVendor":"\\udfff","chargePointModel":"X"}]'
+    status = '[2,"b","StatusNotification",{"connectorId":1,"errorCode":"\\udfff","status":"x"}]'
+
+    async def scenario() -> list[Any]:
+        async with serving(cs) as server:
+            async with raw(server, "CP1") as ws:
+                answers = [await exchange(ws, vendor), await exchange(ws, status)]
+            async with raw(server, "CP2") as ws:  # a later charge point is served too
+                answers.append(await exchange(ws, '[2,"c","Heartbeat",{}]'))
+            return answers
+
+    boot, invalid, heartbeat = run(scenario())
+    assert boot[:2] == [3, "a"]
+    assert invalid[:3] == [4, "b", "PropertyConstraintViolation"]
+    assert heartbeat[:2] == [3, "c"]
+    failures = [r.getMessage() for r in caplog.records if "callback failed" in r.getMessage()]
+    assert sorted(failures) == [
+        f"the {name} callback failed (further failures are not logged)"
+        for name in ("on_connection", "on_exchange", "on_frame")
+    ]
+
+
+def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
+    cs = CentralSystem()
+    release = asyncio.Event()
+
+    @cs.on(HeartbeatRequest)
+    async def slow(request: HeartbeatRequest, cp: ChargePointSession) -> HeartbeatResponse:
+        await release.wait()
+        return HeartbeatResponse.random()
+
+    async def scenario() -> list[Any]:
+        async with serving(cs) as server, raw(server) as ws:
+            for number in range(200):
+                await ws.send(f'[2,"{number}","Heartbeat",{{}}]')
+            answers = [json.loads(await ws.recv()) for _ in range(200 - 1 - MAX_QUEUED_CALLS)]
+            release.set()
+            answers += [json.loads(await ws.recv()) for _ in range(1 + MAX_QUEUED_CALLS)]
+            return answers
+
+    answers = run(scenario())
+    refused, answered = answers[: -1 - MAX_QUEUED_CALLS], answers[-1 - MAX_QUEUED_CALLS :]
+    assert {tuple(a[:3]) == (4, a[1], "ProtocolError") for a in refused} == {True}
+    assert "one outstanding CALL" in refused[0][3]
+    # The first is answered, and as many as were held while it was: each CALL gets one answer.
+    assert [a[0] for a in answered] == [3] * (1 + MAX_QUEUED_CALLS)
+    assert answered[0][1] == "0"
+    assert sorted(int(a[1]) for a in answers) == list(range(200))
+
+
+def test_a_frame_over_max_frame_closes_that_connection_only() -> None:
+    async def scenario() -> tuple[int | None, Any]:
+        payload = {"vendorId": "V", "data": "d" * 5000}
+        async with (
+            serving(CentralSystem(max_frame=4096)) as server,
+            raw(server, "CP1") as big,
+            raw(server, "CP2") as other,
+        ):
+            await big.send(json.dumps([2, "x", "DataTransfer", payload]))
+            async with asyncio.timeout(5):
+                await big.wait_closed()
+            return big.close_code, await exchange(other, '[2,"h","Heartbeat",{}]')
+
+    code, answer = run(scenario())
+    assert code == 1009  # message too big
+    assert answer[:2] == [3, "h"]
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING_DEPTH + 1, 5_000, 200_000])
+def test_deep_json_is_a_formation_violation_without_a_traceback(
+    depth: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = '[2,"deep","DataTransfer",{"vendorId":"V","data":' + "[" * depth + "]" * depth + "}]"
+
+    async def scenario() -> list[Any]:
+        async with serving(CentralSystem()) as server, raw(server) as ws:
+            return [await exchange(ws, text), await exchange(ws, '[2,"h","Heartbeat",{}]')]
+
+    deep, after = run(scenario())
+    assert deep[:3] == [4, "-1", "FormationViolation"]
+    assert f"nested deeper than {MAX_NESTING_DEPTH}" in deep[3]
+    assert after[:2] == [3, "h"]
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_peer_that_sends_pings_and_never_reads_is_not_buffered_without_bound(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> int:
+        async with serving(CentralSystem()) as server:
+            sock = socket.create_connection(("127.0.0.1", server.port))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            key = base64.b64encode(b"0123456789abcdef").decode()
+            upgrade = (
+                "GET /ocpp/CP1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+            )
+            loop = asyncio.get_running_loop()
+            await loop.sock_sendall(sock, upgrade.encode())
+            ping = b"\x89\x84\x00\x00\x00\x00ping"  # masked (all-zero key), 4-byte payload
+            try:
+                for _ in range(20):  # 20 x 10,000 pings: 1.2 MB of pongs if all were answered
+                    try:
+                        async with asyncio.timeout(0.2):
+                            await loop.sock_sendall(sock, ping * 10_000)
+                    except TimeoutError:
+                        break  # the server stopped reading from us: the bound holds
+                async with asyncio.timeout(5):
+                    while "CP1" not in server.sessions:
+                        await asyncio.sleep(0.01)
+                transport = server.sessions["CP1"].connection.transport
+                held: int = transport.get_write_buffer_size()
+                async with raw(server, "CP2") as other:  # others are still served
+                    assert (await exchange(other, '[2,"h","Heartbeat",{}]'))[:2] == [3, "h"]
+                return held
+            finally:
+                sock.close()
+                await asyncio.sleep(0.2)  # the server sees the connection go
+
+    assert run(scenario()) <= MAX_UNSENT_BYTES + 64 * 1024
+    assert "socket.send() raised exception" not in caplog.text  # no warning per pong
+
+
+def test_the_same_identity_connecting_again_replaces_the_older_connection() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> tuple[int | None, str | None, Any]:
+        async with serving(CentralSystem(**recorder.hooks())) as server:
+            older = await raw(server, "CP1")
+            async with raw(server, "CP1") as newer:
+                async with asyncio.timeout(5):
+                    await older.wait_closed()
+                answer = await exchange(newer, '[2,"h","Heartbeat",{}]')
+                assert (
+                    server.sessions["CP1"].connection.remote_address[1] == (newer.local_address[1])
+                )
+            return older.close_code, older.close_reason, answer
+
+    code, reason, answer = run(scenario())
+    assert (code, reason) == (1000, "replaced by a new connection")
+    assert answer[:2] == [3, "h"]
+    details = [(e.kind, e.detail.split(" from")[0]) for e in recorder.connections]
+    assert ("connected", "replacing the connection") in details
+    assert ("disconnected", "code 1000: replaced by a new connection") in details
+
+
+def test_duplicate_reject_refuses_the_newer_connection_with_409() -> None:
+    async def scenario() -> tuple[tuple[int, str], Any]:
+        async with serving(CentralSystem(duplicate="reject")) as server, raw(server) as first:
+            refusal = await refused(server, "/ocpp/CP1")
+            return refusal, await exchange(first, '[2,"h","Heartbeat",{}]')
+
+    (status, text), answer = run(scenario())
+    assert status == 409
+    assert "charge point 'CP1' is already connected" in text
+    assert answer[:2] == [3, "h"]  # the first one is untouched
+
+
+@pytest.mark.parametrize(
+    ("segment", "why"),
+    [
+        ("CP%00", "holds control characters"),
+        ("CP%1B%5B2J", "holds control characters"),
+        ("CP%0A1", "holds control characters"),
+        ("CP%C2%9B", "holds control characters"),  # U+009B, the C1 control sequence introducer
+        ("CP%FF", "is not percent-encoded UTF-8"),
+    ],
+)
+def test_identities_with_controls_or_bad_encoding_are_refused_with_400(
+    segment: str, why: str
+) -> None:
+    recorder = Recorder()
+
+    async def scenario() -> tuple[int, str]:
+        async with serving(CentralSystem(**recorder.hooks())) as server:
+            return await refused(server, f"/ocpp/{segment}")
+
+    status, text = run(scenario())
+    assert status == 400
+    assert f"Bad Request: the identity '{segment}' {why}" in text
+    [event] = recorder.connections
+    assert (event.kind, event.identity) == ("refused", None)
+
+
+def test_failed_logins_are_throttled_per_address_and_identity_without_slowing_others() -> None:
+    cs = CentralSystem(basic_auth={"CP1": PASSWORD, "CP2": PASSWORD})
+
+    async def scenario() -> list[Any]:
+        async with serving(cs) as server:
+            seen: list[Any] = []
+            wrong = basic("CP1", "not the password")
+            for _ in range(AUTH_FAILURES_FREE):
+                seen.append(await refused(server, "/ocpp/CP1", additional_headers=wrong))
+            with pytest.raises(InvalidStatus) as caught:
+                async with raw(server, "CP1", additional_headers=basic("CP1", PASSWORD)):
+                    pass
+            seen.append(caught.value.response)
+            # Another charge point, from another address, with its password: not slowed.
+            async with raw(
+                server, "CP2", additional_headers=basic("CP2", PASSWORD),
+                local_addr=("127.0.0.2", 0),
+            ) as ws:  # fmt: skip
+                seen.append(await exchange(ws, '[2,"h","Heartbeat",{}]'))
+            return seen
+
+    *failures, throttled, other = run(scenario())
+    assert [status for status, _ in failures] == [401] * AUTH_FAILURES_FREE
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "1"
+    assert "too many failed logins" in throttled.body.decode()
+    assert other[:2] == [3, "h"]
+
+
+def test_the_throttle_doubles_the_wait_up_to_its_bound_and_forgets_the_oldest() -> None:
+    throttle = Throttle(free=2, max_delay=8.0, size=3)
+    waits = []
+    for second in range(7):
+        throttle.failed(["a"], now=float(second))
+        waits.append(throttle.wait(["a"], now=float(second)))
+    assert waits == [0, 1, 2, 4, 8, 8, 8]
+    assert throttle.wait(["b", "a"], now=10.0) == 4.0  # the longest wait of the keys
+    throttle.succeeded(["a"])
+    assert throttle.wait(["a"], now=6.0) == 0
+    for key in "bcde":
+        throttle.failed([key], now=0.0)
+    assert len(throttle) == 3
+
+
+def test_the_open_files_limit_is_raised_and_running_out_is_reported_once_a_second() -> None:
+    script = """
+import asyncio, resource, socket
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+from ocpp16 import CentralSystem
+from ocpp16.server import raise_open_files_limit
+
+async def main():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 64))
+    async with CentralSystem().serve("127.0.0.1", 0) as server:
+        print("soft limit", resource.getrlimit(resource.RLIMIT_NOFILE)[0], flush=True)
+        clients = []
+        for _ in range(80):  # more than the server can accept
+            try:
+                clients.append(socket.create_connection(("127.0.0.1", server.port)))
+            except OSError:
+                break
+        await asyncio.sleep(1.5)
+        for client in clients:
+            client.close()
+        await asyncio.sleep(0.2)
+    print("done", flush=True)
+
+asyncio.run(main())
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["soft limit 64", "done"]
+    reports = [line for line in result.stderr.splitlines() if "cannot accept" in line]
+    assert 1 <= len(reports) <= 3, result.stderr[:2000]
+    assert "too many open files" in reports[0]
+    assert "Traceback" not in result.stderr

@@ -1,9 +1,10 @@
 """``python -m ocpp16_cli.demo`` (what ``make demo`` runs): the main job, in one command.
 
-Starts ``ocpp16 serve`` on a free local port (answering with random valid responses, and sending
-one request back after the BootNotification), sends it every action a charge point sends with
-``ocpp16 send`` (random payloads), prints the exchanges and a one-line summary, and stops the
-server. Both sides are the real commands, run as subprocesses of this Python.
+Starts ``ocpp16 serve`` on a free local port (answering plausibly: an Accepted boot, the current
+time, increasing transaction ids; and sending one request back after the BootNotification),
+sends it every action a charge point sends with ``ocpp16 send`` (random payloads), prints the
+exchanges and a one-line summary, and stops the server. Both sides are the real commands, run
+as subprocesses of this Python.
 """
 
 from __future__ import annotations

@@ -4,11 +4,16 @@ Two forms:
 
 - an *exchange* for people: a heading (the request's action, prefixed with the charge point's
   identity when a server prints it), ``Request:`` with the CALL as indented JSON and ``Response:``
-  with the answer, coloured by rich on a terminal and plain text otherwise;
+  with the answer, coloured by rich on a terminal and plain text otherwise; frames longer than
+  ``max_print`` bytes are cut, with their size shown;
 - a *frame record* for programs: one JSON object per line with ``time``, ``identity``,
   ``direction`` (``in`` or ``out``, seen from the side that prints), ``frame`` (the frame as JSON,
   or the raw text when it is not JSON), ``verdict`` (``valid``, ``invalid`` or ``ignored``) and,
   when not valid, ``detail``.
+
+Everything a peer controls (identities, payload strings, CALLERROR text) is printed through
+:func:`safe_text`: never read as rich markup, control characters and lone surrogates escaped, and
+whatever the console's encoding cannot write escaped too, so printing never fails on it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
+
+from ocpp16._text import printable, shorten
+from ocpp16.limits import MAX_PRINTED_FRAME_BYTES
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,6 +35,8 @@ __all__ = [
     "make_console",
     "print_exchange",
     "print_note",
+    "safe_text",
+    "shown_frame",
     "utc_now",
 ]
 
@@ -50,13 +60,40 @@ def frame_json(frame: Any) -> str:
     return json.dumps(frame, indent=2, ensure_ascii=False)
 
 
-def _print_frame(console: Console, frame: Any) -> None:
-    from rich.json import JSON
+def shown_frame(frame: Any, max_print: int = MAX_PRINTED_FRAME_BYTES) -> str:
+    """A frame as :func:`frame_json` prints it, cut after ``max_print`` bytes with its size shown.
 
-    if isinstance(frame, str | bytes):
-        console.print(frame_json(frame), markup=False, highlight=False)
-    else:
-        console.print(JSON.from_data(frame, indent=2, ensure_ascii=False))
+    Linear in the frame: decoding refuses JSON nested deeper than MAX_NESTING_DEPTH, which bounds
+    the indentation of each line.
+    """
+    text = frame_json(frame)
+    if len(text) <= max_print // 4:
+        return text  # cannot be over the limit, even at 4 bytes a character
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= max_print:
+        return text
+    cut = text.encode("utf-8", "surrogatepass")[:max_print].decode("utf-8", "ignore")
+    return f"{cut}\n... (cut: {size:,} bytes in all, {max_print:,} shown)"
+
+
+def safe_text(console: Console, text: str, *, one_line: bool = False) -> str:
+    """``text`` that ``console`` can print as is: controls and lone surrogates escaped, and
+    whatever its encoding cannot write escaped as well (``\\xe9`` on an ASCII console)."""
+    text = printable(text, one_line=one_line)
+    encoding = console.encoding
+    if encoding.replace("-", "").replace("_", "") not in ("utf8", "utf8sig"):
+        text = text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+    return text
+
+
+def _print_frame(console: Console, frame: Any, max_print: int) -> None:
+    from rich.highlighter import JSONHighlighter
+    from rich.text import Text
+
+    text = Text(safe_text(console, shown_frame(frame, max_print)))
+    if console.is_terminal and not isinstance(frame, str | bytes):
+        JSONHighlighter().highlight(text)  # regular expressions: linear in the text
+    console.print(text)
 
 
 def print_exchange(
@@ -68,31 +105,32 @@ def print_exchange(
     identity: str | None = None,
     problem: str = "",
     note: str = "",
+    max_print: int = MAX_PRINTED_FRAME_BYTES,
 ) -> None:
     """One request and its answer, as ``send`` and ``serve`` print them.
 
     ``request`` and ``response`` are frames (lists) or raw text; ``response`` None means no answer
     arrived. ``problem`` (shown in red) says what was wrong; ``note`` (dim) adds context such as
-    who sent the request.
+    who sent the request. Frames are cut after ``max_print`` bytes.
     """
     from rich.text import Text
 
     heading = Text()
     if identity is not None:
-        heading.append(f"[{identity}] ", style="cyan")
-    heading.append(name, style="bold")
+        heading.append(f"[{safe_text(console, identity, one_line=True)}] ", style="cyan")
+    heading.append(safe_text(console, shorten(name), one_line=True), style="bold")
     if note:
         heading.append(f"  {note}", style="dim")
     console.print(heading)
     console.print("Request:", style="dim")
-    _print_frame(console, request)
+    _print_frame(console, request, max_print)
     console.print("Response:", style="dim")
     if response is None:
         console.print("(no answer)", style="yellow")
     else:
-        _print_frame(console, response)
+        _print_frame(console, response, max_print)
     if problem:
-        console.print(Text(problem, style="red"))
+        console.print(Text(safe_text(console, shorten(problem, max_print)), style="red"))
     console.file.flush()
 
 
@@ -104,8 +142,8 @@ def print_note(
 
     line = Text()
     if identity is not None:
-        line.append(f"[{identity}] ", style="cyan")
-    line.append(text, style=style)
+        line.append(f"[{safe_text(console, identity, one_line=True)}] ", style="cyan")
+    line.append(safe_text(console, text, one_line=True), style=style)
     console.print(line)
     console.file.flush()
 
@@ -146,5 +184,10 @@ class JsonLines:
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"
         for stream in self._streams:
-            stream.write(line)
+            try:
+                stream.write(line)
+            except UnicodeEncodeError:
+                # A lone surrogate from a peer, or a stream that is not UTF-8: \u escapes are the
+                # same JSON and every encoding writes them.
+                stream.write(json.dumps(record) + "\n")
             stream.flush()

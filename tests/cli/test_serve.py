@@ -26,7 +26,7 @@ from click.testing import Result
 from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
 from typer.testing import CliRunner
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
@@ -41,10 +41,14 @@ PASSWORD = "s3cret-Authorization-Key"
 
 
 def serve_while(
-    monkeypatch: pytest.MonkeyPatch, args: list[str], client: Callable[[Server], T]
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    client: Callable[[Server], T],
+    charset: str = "utf-8",
 ) -> tuple[Result, T]:
     """Run ``ocpp16 serve --port 0 ARGS`` in-process while ``client(server)`` runs in a thread,
-    then stop it with SIGINT once the client's connections are over."""
+    then stop it with SIGINT once the client's connections are over. ``charset`` is the encoding
+    of the command's stdout and stderr."""
     started: queue.Queue[Server] = queue.Queue()
     original = Server.start
 
@@ -72,7 +76,7 @@ def serve_while(
 
     thread = threading.Thread(target=drive, daemon=True)
     thread.start()
-    result = CliRunner().invoke(app, ["serve", "--port", "0", *args])
+    result = CliRunner(charset=charset).invoke(app, ["serve", "--port", "0", *args])
     thread.join(10)
     if "error" in outcome:
         raise outcome["error"]
@@ -198,15 +202,15 @@ def test_respond_fixes_the_answer_from_json_or_a_file(
     assert heartbeat[2] == {"currentTime": "2030-01-01T00:00:00+02:00"}
 
 
-def test_seed_makes_responses_repeatable_and_full_fills_every_field(
+def test_random_with_a_seed_is_repeatable_and_full_fills_every_field(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def client(server: Server) -> Any:
         with charge_point(server) as ws:
             return ask(ws, '[2,"a","Authorize",{"idTag":"T"}]')[2]
 
-    first = serve_while(monkeypatch, ["--seed", "5", "--full"], client)[1]
-    again = serve_while(monkeypatch, ["--seed", "5", "--full"], client)[1]
+    first = serve_while(monkeypatch, ["--random", "--seed", "5", "--full"], client)[1]
+    again = serve_while(monkeypatch, ["--random", "--seed", "5", "--full"], client)[1]
     assert first == again
     assert set(first["idTagInfo"]) == {"status", "expiryDate", "parentIdTag"}
 
@@ -259,6 +263,9 @@ BAD_INPUT = [
     (["--cert", __file__], "TLS needs both --cert and --key"),
     (["--trace", "/nonexistent/dir/trace.jsonl"], "--trace: cannot write"),
     (["--port", "70000"], "a port is a number from 0 to 65535, not 70000"),
+    (["--duplicate", "keep"], "duplicate is 'replace' or 'reject', not 'keep'"),
+    (["--max-print", "10"], "--max-print is at least 256 bytes, not 10"),
+    (["--max-frame", "100"], "the largest frame must be at least 1024 bytes, not 100"),
 ]  # fmt: skip
 
 
@@ -410,6 +417,126 @@ def test_tls_with_a_client_certificate(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert outcomes[1] != 3  # refused in the TLS handshake
     assert "listening on wss://127.0.0.1:" in result.stderr
     assert "TLS with client certificates" in result.stderr
+
+
+# Hostile peers: what serve prints never fails, never carries escapes, stays bounded -------------
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "ascii"])
+def test_peer_text_is_printed_escaped_whatever_the_output_encoding(
+    monkeypatch: pytest.MonkeyPatch, charset: str
+) -> None:
+    vendor = '[2,"a","BootNotification",{"chargePointVendor":"\\udfff\\u001b[2J\\u009b",'
+    vendor += '"chargePointModel":"Mod\u00e8le [bold]x[/]"}]'
+
+    def client(server: Server) -> list[Any]:
+        with charge_point(server, "CP-\u00e9\u202e") as ws:
+            answers = [ask(ws, vendor)]
+        with charge_point(server, "CP2") as ws:  # printing went on for the next one
+            answers.append(ask(ws, '[2,"h","Heartbeat",{}]'))
+        return answers
+
+    result, (boot, heartbeat) = serve_while(monkeypatch, [], client, charset=charset)
+    assert result.exit_code == 0, result.output
+    assert (boot[:2], heartbeat[:2]) == ([3, "a"], [3, "h"])
+    out = result.stdout
+    assert "\x1b" not in out and "\x9b" not in out and "\u202e" not in out
+    assert '"\\udfff\\u001b[2J\\x9b"' in out  # a lone surrogate and a C1 control, escaped
+    assert "[bold]x[/]" in out  # never read as rich markup
+    if charset == "ascii":
+        assert "[CP-\\xe9\\u202e] BootNotificationRequest" in out
+        assert "Mod\\xe8le" in out
+    else:
+        assert "[CP-\u00e9\\u202e] BootNotificationRequest" in out
+        assert "Mod\u00e8le" in out
+    assert "[CP2] HeartbeatRequest" in out
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "ascii"])
+def test_json_lines_carry_what_the_encoding_cannot_write_as_json_escapes(
+    monkeypatch: pytest.MonkeyPatch, charset: str
+) -> None:
+    text = '[2,"a","Authorize",{"idTag":"\\udfff\u00e9"}]'
+
+    def client(server: Server) -> Any:
+        with charge_point(server, "CP-\u00e9") as ws:
+            return ask(ws, text)
+
+    result, answer = serve_while(monkeypatch, ["--json"], client, charset=charset)
+    assert result.exit_code == 0, result.output
+    assert answer[:2] == [3, "a"]
+    records = lines(result.stdout)
+    assert records[0]["identity"] == "CP-\u00e9"
+    assert records[0]["frame"][3] == {"idTag": "\udfff\u00e9"}
+
+
+def test_an_identity_with_escape_sequences_is_refused_and_never_printed_raw(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def client(server: Server) -> list[int]:
+        statuses = []
+        for identity in ["CP\x1b[31mRED", "CP%FF"]:
+            url = server.url + "/" + identity.replace("\x1b", "%1B")
+            with (
+                pytest.raises(InvalidStatus) as refused,
+                connect(url, subprotocols=[OCPP16_SUBPROTOCOL], open_timeout=5),
+            ):
+                pass
+            statuses.append(refused.value.response.status_code)
+        return statuses
+
+    result, statuses = serve_while(monkeypatch, ["--password", PASSWORD], client)
+    assert statuses == [400, 400]
+    assert "\x1b" not in result.output
+    assert "HTTP 400: Bad Request: the identity 'CP%1B[31mRED' holds control characters" in (
+        result.stdout
+    )
+    assert "the identity 'CP%FF' is not percent-encoded UTF-8" in result.stdout
+
+
+def test_large_frames_are_printed_cut_with_their_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    call = [2, "big", "DataTransfer", {"vendorId": "V", "data": "d" * 50_000}]
+
+    def client(server: Server) -> Any:
+        with charge_point(server) as ws:
+            return ask(ws, call)
+
+    result, answer = serve_while(monkeypatch, ["--max-print", "1000"], client)
+    assert answer[:2] == [3, "big"]
+    size = len(json.dumps(call, indent=2))
+    assert f"... (cut: {size:,} bytes in all, 1,000 shown)" in result.stdout
+    assert len(result.stdout) < 5_000
+
+
+def test_duplicate_reject_refuses_a_second_connection_with_409(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def client(server: Server) -> list[Any]:
+        with charge_point(server) as first:
+            with pytest.raises(InvalidStatus) as refused, charge_point(server):
+                pass
+            return [refused.value.response.status_code, ask(first, BOOT)[0]]
+
+    result, outcome = serve_while(monkeypatch, ["--duplicate", "reject"], client)
+    assert outcome == [409, 3]
+    assert "[CP1] refused from 127.0.0.1:" in result.stdout
+    assert "HTTP 409: Conflict: charge point 'CP1' is already connected" in result.stdout
+
+
+def test_a_second_connection_replaces_the_first_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def client(server: Server) -> list[Any]:
+        with charge_point(server) as first, charge_point(server) as second:
+            with pytest.raises(ConnectionClosedOK):
+                first.recv(timeout=5)
+            return [first.close_code, first.close_reason, ask(second, BOOT)[0]]
+
+    result, outcome = serve_while(monkeypatch, [], client)
+    assert outcome == [1000, "replaced by a new connection", 3]
+    assert "[CP1] connected from 127.0.0.1:" in result.stdout
+    assert "(replacing the connection from 127.0.0.1:" in result.stdout
+    assert "(code 1000: replaced by a new connection)" in result.stdout
 
 
 # The installed command -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
+from ocpp16.limits import MAX_FRAME_BYTES, MAX_PRINTED_FRAME_BYTES
 from ocpp16_cli.main import app
 
 if TYPE_CHECKING:
@@ -50,6 +51,21 @@ def serve(
             exists=True, dir_okay=False, help="Require client certificates signed by this CA."
         ),
     ] = None,
+    duplicate: Annotated[
+        str,
+        typer.Option(
+            metavar="replace|reject",
+            help="A charge point connecting under a connected identity replaces the older "
+            "connection (closed with 1000), or is refused with HTTP 409.",
+        ),
+    ] = "replace",
+    random: Annotated[
+        bool,
+        typer.Option(
+            "--random",
+            help="Answer with random valid responses (robustness tests) instead of plausible ones.",
+        ),
+    ] = False,
     full: Annotated[bool, typer.Option("--full", help="Random payloads fill every field.")] = False,
     seed: Annotated[
         int | None, typer.Option("--seed", help="Seed for repeatable payloads.")
@@ -64,12 +80,22 @@ def serve(
         list[str] | None,
         typer.Option(
             metavar="ACTION[=JSON]",
-            help="After a BootNotification, send this request (random unless given).",
+            help="After a BootNotification, send this request (plausible, or random with "
+            "--random, unless given).",
         ),
     ] = None,
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for a charge point's answer.")
     ] = 30.0,
+    max_frame: Annotated[
+        int,
+        typer.Option(
+            metavar="BYTES", help="Largest message accepted; larger ones close the connection."
+        ),
+    ] = MAX_FRAME_BYTES,
+    max_print: Annotated[
+        int, typer.Option(metavar="BYTES", help="Frames longer than this are printed cut.")
+    ] = MAX_PRINTED_FRAME_BYTES,
     trace: Annotated[
         Path | None,
         typer.Option(dir_okay=False, help="Append one JSON line per frame to this file."),
@@ -81,7 +107,8 @@ def serve(
     """Run a central system that validates every CALL and answers it.
 
     Charge points connect to ws://HOST:PORT/PATH/IDENTITY offering the ocpp1.6 subprotocol.
-    Valid CALLs get a random valid response, or the --respond payload.
+    Valid CALLs get a plausible answer (an Accepted boot, the current time, increasing
+    transaction ids), a random valid one with --random, or the --respond payload.
     Invalid CALLs get the CALLERROR that OCPP-J prescribes for the defect.
     Ctrl-C stops the server.
     """
@@ -107,14 +134,20 @@ def serve(
         str(cert), str(key), None if client_ca is None else str(client_ca)
     )  # fmt: skip
 
+    if max_print < 256:
+        raise InputError(f"--max-print is at least 256 bytes, not {max_print}")
     trace_file = _open_trace(trace)
-    reporter = _Reporter(as_json, trace_file)
+    reporter = _Reporter(as_json, trace_file, max_print)
+    _give_back_large_blocks()
     try:
         cs = CentralSystem(
             path=path,
             identities=allow,
             basic_auth=password,
             ssl=context,
+            duplicate=duplicate,  # type: ignore[arg-type]  # checked by CentralSystem
+            random=random,
+            max_frame=max_frame,
             full=full,
             seed=seed,
             after_boot=requests,
@@ -168,6 +201,26 @@ async def _run(cs: CentralSystem, host: str, port: int, reporter: _Reporter) -> 
     reporter.status(f"stopped; {reporter.summary()}")
 
 
+def _give_back_large_blocks() -> None:
+    """Make glibc return freed blocks of 128 KiB and more to the system at once.
+
+    By default glibc raises that threshold after the first large block is freed, so the buffers
+    of large frames (a peer may send 10 MiB ones) then come from the heap, which fragments and
+    never shrinks: each round of 1 MB frames left the server a few MiB larger. With the threshold
+    fixed, memory after such an attack is back where it started (see bench/hostile). A no-op
+    where the C library is not glibc.
+    """
+    import contextlib
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    m_mmap_threshold = -3  # from glibc's malloc.h
+    with contextlib.suppress(OSError, AttributeError):  # musl or another libc: nothing to tune
+        ctypes.CDLL("libc.so.6").mallopt(m_mmap_threshold, 128 * 1024)
+
+
 def _open_trace(trace: Path | None) -> TextIO | None:
     from ocpp16.errors import InputError
 
@@ -182,12 +235,13 @@ def _open_trace(trace: Path | None) -> TextIO | None:
 class _Reporter:
     """Prints what the central system reports: exchanges for people or frame records."""
 
-    def __init__(self, as_json: bool, trace: TextIO | None) -> None:
+    def __init__(self, as_json: bool, trace: TextIO | None, max_print: int) -> None:
         import sys
 
         from ocpp16_cli.output import JsonLines, make_console
 
         self.as_json = as_json
+        self.max_print = max_print
         self.out: Console = make_console()
         self.err: Console = make_console(stderr=True)
         streams = ([sys.stdout] if as_json else []) + ([trace] if trace is not None else [])
@@ -218,7 +272,9 @@ class _Reporter:
             )
         )
         if event.verdict == "ignored" and not self.as_json:
-            shown = json.dumps(event.frame, ensure_ascii=False)
+            from ocpp16._text import shorten
+
+            shown = shorten(json.dumps(event.frame, ensure_ascii=False))
             print_note(self.out, f"ignored {shown}: {event.detail}", identity=event.identity)
 
     def exchange(self, event: Exchange) -> None:
@@ -239,6 +295,7 @@ class _Reporter:
             identity=event.identity,
             problem=event.problem,
             note=note,
+            max_print=self.max_print,
         )
 
     def connection(self, event: ConnectionEvent) -> None:
