@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from itertools import accumulate
 from typing import Any, Final
 
 import attrs
 
 from ocpp16.errors import FrameError
+from ocpp16.limits import MAX_NESTING_DEPTH
 
 __all__ = [
     "CALL",
@@ -27,6 +30,7 @@ __all__ = [
     "CallResult",
     "Frame",
     "Unknown",
+    "check_depth",
     "decode",
     "encode",
     "new_id",
@@ -158,3 +162,25 @@ def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "an empty array" if not value else "an array"
     return f"{type(value).__name__} {json.dumps(value)[:40]}"
+
+
+_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"?')
+_NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
+_STEP: Final = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def check_depth(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> None:
+    """FrameError (FormationViolation) when the JSON ``text`` nests deeper than ``limit``.
+
+    Run before ``json.loads``, whose recursion (and ours over the result) a frame nested
+    100,000 deep would exhaust. Linear in the text; a frame with fewer brackets than ``limit``
+    costs two ``str.count`` calls.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if text.count("[") + text.count("{") <= limit:
+        return
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    deepest = max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+    if deepest > limit:
+        raise FrameError(f"JSON nested deeper than {limit} levels")
