@@ -12,7 +12,9 @@ from typing import Final
 __all__ = [
     "MAX_ECHO_CHARS",
     "MAX_FRAME_BYTES",
+    "MAX_HELD_EVENTS",
     "MAX_NESTING_DEPTH",
+    "MAX_PENDING_PEER_CALLS",
     "MAX_PRINTED_FRAME_BYTES",
 ]
 
@@ -28,3 +30,10 @@ MAX_PRINTED_FRAME_BYTES: Final = 64 * 1024
 
 #: Longest peer-controlled value echoed inside a one-line message (an error, a log line).
 MAX_ECHO_CHARS: Final = 200
+
+#: CALLs from the peer held for the handler while one is being answered (OCPP-J allows one in
+#: flight); more get a CALLERROR at once.
+MAX_PENDING_PEER_CALLS: Final = 4
+
+#: Events (frames ignored, CALLs answered) a client keeps for the record of one exchange.
+MAX_HELD_EVENTS: Final = 100
