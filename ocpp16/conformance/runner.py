@@ -23,6 +23,7 @@ from ocpp16.conformance.grading import Grade, Outcome, grade_answer, grade_silen
 from ocpp16.conformance.report import Report
 from ocpp16.errors import CallTimeout, ConnectionClosed, FrameError, OcppError, TransportError
 from ocpp16.frames import CALLERROR, CALLRESULT, CallErrorFrame, CallResult
+from ocpp16.limits import MAX_FRAME_BYTES
 
 __all__ = ["CheckOptions", "run_check"]
 
@@ -41,6 +42,7 @@ class CheckOptions:
     key: str | None = None
     insecure: bool = False
     timeout: float = 5.0
+    max_frame: int = MAX_FRAME_BYTES
     seed: int = 0
     actions: tuple[str, ...] = ()
     cs_actions: bool = False
@@ -67,6 +69,7 @@ class _Session:
             key=o.key,
             insecure=o.insecure,
             timeout=o.timeout,
+            max_frame=o.max_frame,
         )
         # Central systems may refuse other calls before a BootNotification; its answer is not
         # graded here (the BootNotification cases are).
