@@ -217,7 +217,7 @@ class ChargePoint:
         self._reader.start()
 
     def __repr__(self) -> str:
-        return f"<ChargePoint {printable(self.identity)!r} at {safe_url(self.url)}>"
+        return f"<ChargePoint '{printable(self.identity)}' at {safe_url(self.url)}>"
 
     def __enter__(self) -> ChargePoint:
         return self

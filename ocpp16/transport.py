@@ -90,7 +90,7 @@ class Endpoint:
     identity: str
 
     def __repr__(self) -> str:
-        return f"Endpoint(url={safe_url(self.url)!r}, identity={printable(self.identity)!r})"
+        return f"Endpoint(url='{safe_url(self.url)}', identity='{printable(self.identity)}')"
 
     @property
     def secure(self) -> bool:
@@ -109,15 +109,15 @@ def endpoint(url: str, identity: str | None = None) -> Endpoint:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
     except ValueError as exc:
-        raise InputError(f"invalid URL {shown!r}: {exc}") from None
+        raise InputError(f"invalid URL '{shown}': {exc}") from None
     scheme = _SCHEMES.get(parts.scheme.lower())
     if scheme is None:
         raise InputError(
-            f"invalid URL {shown!r}: use a ws://, wss://, http:// or https:// URL"
+            f"invalid URL '{shown}': use a ws://, wss://, http:// or https:// URL"
             " (http and https mean ws and wss)"
         )
     if not parts.hostname:
-        raise InputError(f"invalid URL {shown!r}: no host")
+        raise InputError(f"invalid URL '{shown}': no host")
     if parts.username is not None or parts.password is not None:
         # A password in a URL ends up in shell history and logs, and could be printed.
         raise InputError(
@@ -129,7 +129,7 @@ def endpoint(url: str, identity: str | None = None) -> Endpoint:
     if identity is None:
         if not last:
             raise InputError(
-                f"no charge point identity in {shown!r}: end the path with it"
+                f"no charge point identity in '{shown}': end the path with it"
                 " (ws://host:9000/ocpp/CP001) or give it separately (--id)"
             )
         identity = last
@@ -229,14 +229,14 @@ class Connection:
         if password is not None:
             if ":" in where.identity:
                 raise InputError(
-                    f"the identity {printable(where.identity)!r} holds ':', which HTTP Basic"
+                    f"the identity '{printable(where.identity)}' holds ':', which HTTP Basic"
                     " auth cannot carry"
                 )
             authorization = _basic_auth(where.identity, password)
         try:
             uri = parse_uri(where.url)
         except InvalidURI as exc:
-            raise InputError(f"invalid URL {safe_url(where.url)!r}: {exc}") from None
+            raise InputError(f"invalid URL '{safe_url(where.url)}': {exc}") from None
         shown = safe_url(where.url)
         deadline = perf_counter() + timeout
         try:
