@@ -346,84 +346,7 @@ def test_binary_frames_arrive_as_bytes_and_pings_are_answered() -> None:
         connection.close()
 
 
-# A raw peer: frames exactly as written, whole or in pieces ----------------------------------
-
-
-class RawPeer:
-    """Completes the WebSocket handshake by hand, then sends ``script`` bytes as they are."""
-
-    def __init__(self, script: bytes) -> None:
-        self.script = script
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.done = threading.Event()
-
-    def __enter__(self) -> RawPeer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.done.set()
-        self.thread.join(5)
-        self.listener.close()
-
-    def _serve(self) -> None:
-        peer, _ = self.listener.accept()
-        with peer:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                request += peer.recv(4096)
-            key = re.search(rb"Sec-WebSocket-Key: (\S+)", request, re.IGNORECASE)
-            assert key is not None
-            magic = key.group(1) + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-            accept = base64.b64encode(hashlib.sha1(magic).digest())
-            peer.sendall(
-                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
-                b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n" + self.script
-            )
-            self.done.wait(5)
-
-
-def text_frame(text: str) -> bytes:
-    data = text.encode()
-    assert len(data) < 126
-    return bytes([0x81, len(data)]) + data
-
-
-@contextmanager
-def raw_connection(script: bytes) -> Iterator[Connection]:
-    """Our connection to a RawPeer sending ``script``; closed after the peer hangs up."""
-    with RawPeer(script) as peer:
-        connection = Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), timeout=5)
-        try:
-            yield connection
-        finally:
-            peer.done.set()
-            connection.close()
-
-
-def test_frames_arriving_together_are_read_one_by_one() -> None:
-    with raw_connection(text_frame("[1]") + text_frame("[2]") + bytes([0x82, 1, 0])) as connection:
-        assert [connection.recv(5), connection.recv(5), connection.recv(5)] == ["[1]", "[2]", b"\0"]
-
-
-def test_a_peer_stalling_mid_frame_times_out() -> None:
-    # A text frame announcing 300 bytes (16-bit length), of which only 3 arrive.
-    with raw_connection(bytes([0x81, 126, 1, 44]) + b"[1,") as connection:
-        start = time.perf_counter()
-        with pytest.raises(CallTimeout):
-            connection.recv(0.2)
-        assert 0.2 <= time.perf_counter() - start < 2
-
-
-def test_invalid_utf8_text_arrives_as_bytes() -> None:
-    with raw_connection(bytes([0x81, 2]) + b"\xff\xfe") as connection:
-        assert connection.recv(5) == b"\xff\xfe"
-
-
-# Hostile servers ------------------------------------------------------------------------------
+# Raw peers: HTTP and frames exactly as written, whole or in pieces -------------------------
 
 
 class HttpPeer:
@@ -484,6 +407,51 @@ def switching(request: bytes) -> bytes:
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Protocol: ocpp1.6\r\n" + accept_header(request) + b"\r\n"
     )
+
+
+def text_frame(text: str) -> bytes:
+    data = text.encode()
+    assert len(data) < 126
+    return bytes([0x81, len(data)]) + data
+
+
+@contextmanager
+def raw_connection(script: bytes) -> Iterator[Connection]:
+    """Our connection to a peer that sends ``script`` after the upgrade; closed after it."""
+
+    def send_script(peer: socket.socket, request: bytes, stop: threading.Event) -> None:
+        peer.sendall(switching(request) + script)
+        stop.wait(5)
+
+    with HttpPeer(send_script) as peer:
+        connection = Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), timeout=5)
+        try:
+            yield connection
+        finally:
+            peer.stop.set()
+            connection.close()
+
+
+def test_frames_arriving_together_are_read_one_by_one() -> None:
+    with raw_connection(text_frame("[1]") + text_frame("[2]") + bytes([0x82, 1, 0])) as connection:
+        assert [connection.recv(5), connection.recv(5), connection.recv(5)] == ["[1]", "[2]", b"\0"]
+
+
+def test_a_peer_stalling_mid_frame_times_out() -> None:
+    # A text frame announcing 300 bytes (16-bit length), of which only 3 arrive.
+    with raw_connection(bytes([0x81, 126, 1, 44]) + b"[1,") as connection:
+        start = time.perf_counter()
+        with pytest.raises(CallTimeout):
+            connection.recv(0.2)
+        assert 0.2 <= time.perf_counter() - start < 2
+
+
+def test_invalid_utf8_text_arrives_as_bytes() -> None:
+    with raw_connection(bytes([0x81, 2]) + b"\xff\xfe") as connection:
+        assert connection.recv(5) == b"\xff\xfe"
+
+
+# Hostile servers ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
