@@ -18,6 +18,11 @@ from random import Random
 from typing import Any, assert_type
 
 import pytest
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint as OcppChargePoint
+from ocpp.v16 import call as ocpp_call
+from ocpp.v16 import call_result as ocpp_result
+from ocpp.v16 import enums as ocpp_enums
 from ocpp16_cli.main import app
 from typer.testing import CliRunner
 from websockets.asyncio.server import ServerConnection
@@ -691,3 +696,59 @@ def test_long_peer_text_is_cut_in_messages() -> None:
     assert len(shown) < 400
     assert "\x1b" not in shown
     assert "\\x1b[31m" in shown
+
+
+class _TriggeringCentralSystem(OcppChargePoint):  # type: ignore[misc]  # ocpp is untyped
+    """The `ocpp` package as a central system that sends TriggerMessage after each boot."""
+
+    def __init__(self, identity: str, connection: Any, seen: list[Any], done: Any) -> None:
+        super().__init__(identity, connection, response_timeout=10)
+        self.seen = seen
+        self.done = done
+
+    @on(ocpp_enums.Action.boot_notification)  # type: ignore[untyped-decorator]
+    def boot(self, **_: Any) -> Any:
+        now = datetime.now().astimezone().isoformat()
+        return ocpp_result.BootNotification(current_time=now, interval=300, status="Accepted")
+
+    @after(ocpp_enums.Action.boot_notification)  # type: ignore[untyped-decorator]
+    async def trigger(self, **_: Any) -> None:
+        request = ocpp_call.TriggerMessage(requested_message="StatusNotification", connector_id=1)
+        result = await self.call(request)
+        self.seen.append(("TriggerMessage answered", result.status))
+        self.done.set()
+
+    @on(ocpp_enums.Action.status_notification)  # type: ignore[untyped-decorator]
+    def status(self, connector_id: int, status: str, **_: Any) -> Any:
+        self.seen.append(("StatusNotification", connector_id, status))
+        return ocpp_result.StatusNotification()
+
+
+def test_trigger_message_from_the_ocpp_package_is_answered_after_its_call_back() -> None:
+    seen: list[Any] = []
+    done = threading.Event()
+
+    async def handler(connection: ServerConnection) -> None:
+        await _TriggeringCentralSystem("CP1", connection, seen, done).start()
+
+    holder: list[ocpp16.ChargePoint] = []
+    connected = threading.Event()
+
+    def on_call(request: Any) -> Model:
+        assert isinstance(request, ocpp16.TriggerMessageRequest)
+        connected.wait(10)
+        holder[0].call(
+            ocpp16.StatusNotificationRequest(
+                connector_id=request.connector_id or 0,
+                error_code=ocpp16.ChargePointErrorCode.NO_ERROR,
+                status=ocpp16.ChargePointStatus.AVAILABLE,
+            )
+        )
+        return ocpp16.TriggerMessageResponse(status=ocpp16.TriggerMessageStatus.ACCEPTED)
+
+    with ServerThread(handler) as server, ocpp16.connect(server.url(), on_call=on_call) as cp:
+        holder.append(cp)
+        connected.set()
+        cp.call(BootNotificationRequest(charge_point_vendor="Acme", charge_point_model="X1"))
+        assert done.wait(10)  # the charge point was idle when TriggerMessage came
+    assert seen == [("StatusNotification", 1, "Available"), ("TriggerMessage answered", "Accepted")]
