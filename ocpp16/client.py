@@ -13,7 +13,9 @@ A reader thread reads frames at all times. One CALL of ours is in flight at a ti
 the server sends, whenever they come, are answered by ``on_call`` (by default with a random valid
 response) on a handler thread, so a handler may call back (TriggerMessage), and reported to
 ``on_event`` with frames that are ignored (an unknown message type, an answer to no CALL of ours)
-or malformed (not OCPP-J, nested too deep, not Unicode text).
+or malformed (not OCPP-J, nested too deep, not Unicode text). The protocol itself (ids, the CALL
+in flight, matching answers, bounds) is the sans-I/O :class:`ocpp16._protocol.Session`; this
+module is its threaded driver.
 :meth:`ChargePoint.exchange` and :meth:`ChargePoint.call_raw` return a :class:`CallRecord` of the
 whole exchange instead of raising, for tools that show every frame.
 """
@@ -21,12 +23,10 @@ whole exchange instead of raising, for tools that show every frame.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import os
 import queue
-import re
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -39,7 +39,8 @@ from ocpp16 import _dispatch
 from ocpp16._action import Action, Sender
 from ocpp16._generated.actions import ACTIONS
 from ocpp16._model import Model, Request, Response
-from ocpp16._text import has_lone_surrogate, printable, scrub, shorten
+from ocpp16._protocol import Answered, Note, PeerCall, Reply, Session
+from ocpp16._text import printable, shorten
 from ocpp16._violations import check_payload, violations
 from ocpp16.errors import (
     CallError,
@@ -52,23 +53,9 @@ from ocpp16.errors import (
     UnknownAction,
     ValidationError,
 )
-from ocpp16.frames import (
-    CALL,
-    CALLERROR,
-    CALLRESULT,
-    Call,
-    CallErrorFrame,
-    CallResult,
-    check_depth,
-    encode,
-)
+from ocpp16.frames import Call, CallErrorFrame, CallResult, encode
 from ocpp16.frames import new_id as _new_id
-from ocpp16.limits import (
-    MAX_FRAME_BYTES,
-    MAX_HELD_EVENTS,
-    MAX_PENDING_PEER_CALLS,
-    MAX_PRINTED_FRAME_BYTES,
-)
+from ocpp16.limits import MAX_FRAME_BYTES, MAX_HELD_EVENTS
 from ocpp16.registry import resolve_action
 from ocpp16.transport import Connection, endpoint, safe_url, tls_context
 
@@ -206,13 +193,15 @@ class ChargePoint:
         self.timeout = timeout
         self.on_call = on_call
         self.on_event = on_event
-        self._turn = threading.Lock()  # one CALL of ours in flight
+        self._turn = threading.Lock()  # callers wait here for their CALL's turn
         self._state = threading.Lock()  # guards the four below
-        self._waiter: _Waiter | None = None
+        self._session = Session(Sender.CS)
+        self._waiter: _Waiter | None = None  # the caller of the session's CALL in flight
         self._held: deque[ClientEvent] = deque(maxlen=MAX_HELD_EVENTS)
         self._closed: ConnectionClosed | None = None
         self._worker: threading.Thread | None = None
-        self._calls: queue.Queue[_dispatch.Valid | None] = queue.Queue(MAX_PENDING_PEER_CALLS)
+        # Bounded by the session, which refuses CALLs beyond MAX_PENDING_PEER_CALLS.
+        self._calls: queue.Queue[_dispatch.Valid | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, name="ocpp16 reader", daemon=True)
         self._reader.start()
 
@@ -239,14 +228,14 @@ class ChargePoint:
         with self._state:
             if self._closed is None:
                 self._closed = ConnectionClosed("the connection was closed by this charge point")
+            self._session.cancel()
             waiter, self._waiter = self._waiter, None
             if waiter is not None:
                 waiter.finish(None, ConnectionClosed(str(self._closed)))
         self.connection.close()
         if threading.current_thread() is not self._reader:
             self._reader.join(5)
-        with contextlib.suppress(queue.Full):
-            self._calls.put_nowait(None)  # the handler thread stops
+        self._calls.put_nowait(None)  # the handler thread stops
 
     def call(self, request: Request[R], timeout: float | None = None) -> R:
         """Send ``request`` and return the typed response.
@@ -331,32 +320,34 @@ class ChargePoint:
                 waiter = _Waiter(unique_id, list(self._held))
                 self._held.clear()
                 if closed is None:
+                    start = perf_counter()
+                    text = self._session.call(text, unique_id, start + wait)
                     self._waiter = waiter
             if closed is not None:
                 return None, ConnectionClosed(str(closed)), 0.0, waiter.events
-            start = perf_counter()
             try:
                 self.connection.send(text, wait)
             except (CallTimeout, ConnectionClosed) as exc:
-                self._forget(waiter)
-                return None, exc, perf_counter() - start, waiter.events
-            if not waiter.wait(start + wait - perf_counter()):
                 with self._state:
-                    if not waiter.done:
+                    if self._waiter is waiter:
                         self._waiter = None
-                        late = CallTimeout(f"no answer to {what or 'the frame'} within {wait:g} s")
-                        waiter.finish(None, late)
-                waiter.wait(0)
+                        self._session.cancel()
+                return None, exc, perf_counter() - start, waiter.events
+            while not waiter.wait(start + wait - perf_counter()):
+                with self._state:
+                    if waiter.done:
+                        break
+                    late = self._session.expire(perf_counter(), what or "the frame", wait)
+                    if late is not None:
+                        self._waiter = None
+                        waiter.finish(None, late.error)
+                        break
+            waiter.wait(0)
             elapsed = perf_counter() - start
             assert waiter.outcome is not None
             return waiter.answer, waiter.outcome, elapsed, waiter.events
         finally:
             self._turn.release()
-
-    def _forget(self, waiter: _Waiter) -> None:
-        with self._state:
-            if self._waiter is waiter:
-                self._waiter = None
 
     def _exchange(self, call: Call, action: Action | None, timeout: float | None) -> CallRecord:
         answer, outcome, elapsed, events = self._send_and_wait(
@@ -394,128 +385,39 @@ class ChargePoint:
         with self._state:
             if self._closed is None:
                 self._closed = error
+            self._session.cancel()
             waiter, self._waiter = self._waiter, None
             if waiter is not None:
                 waiter.finish(None, ConnectionClosed(str(self._closed)))
-        with contextlib.suppress(queue.Full):
-            self._calls.put_nowait(None)
-
-    def _take(self, unique_id: Any) -> _Waiter | None:
-        """The waiting call that ``unique_id`` answers, no longer waiting; None if none."""
-        waiter = self._waiter
-        if waiter is not None and waiter.matches(unique_id):
-            self._waiter = None
-            return waiter
-        return None
+        self._calls.put_nowait(None)
 
     def _receive(self, data: str | bytes) -> None:
-        if isinstance(data, bytes):
-            text = shorten(data.decode("utf-8", "replace"), MAX_PRINTED_FRAME_BYTES)
-            self._event(ClientEvent("malformed", text, None, "not a UTF-8 text frame"))
-            return
-        try:
-            check_depth(data)
-            items = json.loads(data)
-        except FrameError as exc:
-            self._broken(data, str(exc), None)
-            return
-        except ValueError:
-            items = None
-        else:
-            if has_lone_surrogate(data, items):
-                self._broken(data, _SURROGATE_PROBLEM, items)
-                return
-        # The usual case first, parsed once: our answer, a well-formed CALLRESULT.
-        if (
-            type(items) is list
-            and len(items) == 3
-            and type(items[0]) is int
-            and items[0] == CALLRESULT
-        ):
-            with self._state:
-                waiter = self._take(items[1])
-                if waiter is not None:
-                    waiter.finish(items, CallResult(items[1], items[2]))
-                    return
-        incoming = _dispatch.receive(data, Sender.CS)
-        if isinstance(incoming, _dispatch.Answer):
-            frame = incoming.frame
-            with self._state:
-                waiter = self._take(frame.unique_id)
-                if waiter is not None:
-                    waiter.finish(frame.to_list(), frame)
-                    return
-            detail = f"answers no CALL of ours (id {_shown(frame.unique_id)})"
-            self._event(ClientEvent("ignored", frame.to_list(), None, detail))
-        elif isinstance(incoming, _dispatch.Valid):
-            self._queue(incoming)
-        elif isinstance(incoming, _dispatch.Invalid):
-            raw = incoming.raw
-            kind = raw[0] if isinstance(raw, list) and len(raw) > 1 else None
-            problem = _shown(incoming.problem)
-            if kind in (CALLRESULT, CALLERROR):
-                with self._state:
-                    waiter = self._take(raw[1])
-                    if waiter is not None:
-                        waiter.finish(raw, FrameError(f"the answer is not OCPP-J: {problem}"))
-                        return
-            if kind == CALL:
-                self._event(ClientEvent("server-call", raw, incoming.reply.to_list(), problem))
-                self._send_reply(incoming.reply)
-            else:
-                shown = _cut(raw) if isinstance(raw, str) else raw
-                self._event(ClientEvent("malformed", shown, None, problem))
-        else:
-            self._event(
-                ClientEvent("ignored", incoming.frame.to_list(), None, _shown(incoming.reason))
-            )
+        with self._state:
+            happened = self._session.receive(data)
+            for event in happened:
+                if isinstance(event, Answered) and self._waiter is not None:
+                    self._waiter.finish(event.answer, event.outcome)
+                    self._waiter = None
+        for event in happened:
+            if isinstance(event, Note):
+                kind = "server-call" if event.kind == "peer-call" else event.kind
+                self._event(ClientEvent(kind, event.frame, event.reply, event.detail))
+            elif isinstance(event, Reply):
+                self._send_reply(event.text)
+            elif isinstance(event, PeerCall):
+                self._calls.put_nowait(event.call)
+                if self._worker is None:
+                    self._worker = threading.Thread(
+                        target=self._work, name="ocpp16 on_call", daemon=True
+                    )
+                    self._worker.start()
 
-    def _broken(self, text: str, problem: str, items: Any) -> None:
-        """A frame that cannot be taken as it is (too deep, or not Unicode text)."""
-        found = _HEAD.match(text[:200])
-        kind, unique_id = (int(found.group(1)), found.group(2)) if found else (None, None)
-        frame = scrub(items) if items is not None else _cut(text)
-        if kind in (CALLRESULT, CALLERROR):
-            with self._state:
-                waiter = self._take(unique_id)
-                if waiter is not None:
-                    waiter.finish(frame, FrameError(f"the answer is not OCPP-J: {problem}"))
-                    return
-        if kind == CALL and unique_id is not None:
-            reply = _dispatch.error_frame(unique_id, "FormationViolation", problem)
-            self._event(ClientEvent("server-call", frame, reply.to_list(), problem))
-            self._send_reply(reply)
-            return
-        self._event(ClientEvent("malformed", frame, None, problem))
-
-    def _send_reply(self, reply: CallResult | CallErrorFrame) -> None:
+    def _send_reply(self, text: str) -> None:
         # A peer that takes nothing loses the connection at the deadline; the reader sees it.
         with contextlib.suppress(CallTimeout, ConnectionClosed):
-            self.connection.send(encode(reply), self.timeout)
+            self.connection.send(text, self.timeout)
 
     # CALLs from the central system -----------------------------------------------------------
-
-    def _queue(self, incoming: _dispatch.Valid) -> None:
-        """Hand a valid CALL to the handler thread; refuse it when too many wait (OCPP-J allows
-        one in flight)."""
-        try:
-            self._calls.put_nowait(incoming)
-        except queue.Full:
-            reply = _dispatch.error_frame(
-                incoming.frame.unique_id,
-                "GenericError",
-                f"too many CALLs in flight: OCPP-J allows one at a time, and"
-                f" {MAX_PENDING_PEER_CALLS} already wait for an answer",
-            )
-            detail = f"{reply.code}: {reply.description}"
-            self._event(
-                ClientEvent("server-call", incoming.frame.to_list(), reply.to_list(), detail)
-            )
-            self._send_reply(reply)
-            return
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._work, name="ocpp16 on_call", daemon=True)
-            self._worker.start()
 
     def _work(self) -> None:
         while True:
@@ -543,7 +445,9 @@ class ChargePoint:
         # Reported before it is sent: the central system may answer our call only once it has
         # our reply, and the event then belongs to that call's record.
         self._event(ClientEvent("server-call", incoming.frame.to_list(), reply.to_list(), detail))
-        self._send_reply(reply)
+        with self._state:
+            text = self._session.reply(unique_id, reply)
+        self._send_reply(text)
 
     def _event(self, event: ClientEvent) -> None:
         with self._state:
@@ -559,18 +463,8 @@ class ChargePoint:
                 _log.exception("on_event failed; the connection goes on")
 
 
-#: Text a peer can put in a string that no UTF-8 output can carry (half of a UTF-16 pair).
-_SURROGATE_PROBLEM: Final = "a string holds a lone surrogate (a \\ud800-\\udfff escape), not text"
-#: The message type and unique id at the start of a frame that cannot be parsed as a whole.
-_HEAD: Final = re.compile(r'\s*\[\s*([234])\s*,\s*"([^"\\]{0,36})"')
-
-
 def _shown(text: str) -> str:
     return printable(shorten(text))
-
-
-def _cut(text: str) -> str:
-    return shorten(text, MAX_PRINTED_FRAME_BYTES)
 
 
 def _invalid(name: str, action: Action, payload: Any, first: ValidationError) -> InvalidResponse:

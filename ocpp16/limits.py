@@ -31,7 +31,7 @@ MAX_PRINTED_FRAME_BYTES: Final = 64 * 1024
 #: Longest peer-controlled value echoed inside a one-line message (an error, a log line).
 MAX_ECHO_CHARS: Final = 200
 
-#: CALLs from the peer held for the handler while one is being answered (OCPP-J allows one in
+#: CALLs from the peer handed to the handler and not answered yet (OCPP-J allows one in
 #: flight); more get a CALLERROR at once.
 MAX_PENDING_PEER_CALLS: Final = 4
 
