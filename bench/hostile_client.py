@@ -8,7 +8,8 @@ Raw-socket servers on 127.0.0.1 (threads of this process) play a hostile central
 - ``headers``: answers the upgrade with 100,000 header lines, quickly;
 - ``deep``: answers with a payload nested 100,000 deep (200 KB).
 
-Each client is a new process that runs one ``send Heartbeat --timeout 2`` and reports its peak
+Each client is a new process that runs one ``send Heartbeat --timeout 2`` (and against ``huge``
+also ``check --actions Heartbeat,Authorize``: 16 cases, each reconnecting) and reports its peak
 memory (ru_maxrss) and wall time: ocpp16's CLI, and, as the named peer, websocket-client 1.x
 (the library this client was built on before) connecting with ``timeout=2`` and reading the answer.
 A peer run still going after 20 s is stopped and shown as ``> 20 s``. The same ocpp16 command
@@ -62,10 +63,17 @@ def _text_frame(data: bytes) -> bytes:
 
 
 def _call_id(data: bytes) -> bytes:
-    """The unique id of the small masked CALL frame ``data`` (a client's frame)."""
-    length, mask = data[1] & 0x7F, data[2:6]
-    text = bytes(b ^ mask[i % 4] for i, b in enumerate(data[6 : 6 + length]))
-    return json.dumps(json.loads(text)[1]).encode()
+    """The unique id (as JSON) of the masked client frame ``data``; "x" when it has none."""
+    length, offset = data[1] & 0x7F, 2
+    if length == 126:
+        length, offset = int.from_bytes(data[2:4], "big"), 4
+    mask = data[offset : offset + 4]
+    payload = data[offset + 4 : offset + 4 + length]
+    try:
+        text = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        return json.dumps(json.loads(text)[1]).encode()
+    except (ValueError, IndexError, KeyError, TypeError):
+        return b'"x"'
 
 
 def _answer_with(payload: bytes) -> Respond:
@@ -160,6 +168,17 @@ except SystemExit as exc:
 print("BENCH " + json.dumps([code, time.perf_counter() - start, peak()]), file=sys.stderr)
 """
 
+_CHECK: Final = """
+import json, sys, time
+from ocpp16_cli.main import app
+start = time.perf_counter()
+try:
+    app(["check", sys.argv[1], "--timeout", sys.argv[2], "--actions", "Heartbeat,Authorize"])
+except SystemExit as exc:
+    code = exc.code
+print("BENCH " + json.dumps([code, time.perf_counter() - start, peak()]), file=sys.stderr)
+"""
+
 _PEER: Final = """
 import json, sys, time
 import websocket
@@ -236,6 +255,9 @@ def main() -> None:
                     f"    memory over its own baseline: ocpp16 {ours[2] - base[2]:+,.0f} MiB,"
                     f" websocket-client {peer[2] - peer_base[2]:+,.0f} MiB"
                 )
+            if name.startswith("huge"):
+                checked = _run(_CHECK, url)
+                _show("ocpp16 check", (checked[0], checked[1], checked[2], []))
             if peer[0] == "stopped" or peer[1] > ours[1]:
                 peer_time = f"> {PEER_LIMIT_S:g}" if peer[0] == "stopped" else f"{peer[1]:.2f}"
                 print(f"    time: ocpp16 {ours[1]:.2f} s, websocket-client {peer_time} s")
