@@ -194,7 +194,7 @@ class ChargePoint:
         self.on_call = on_call
         self.on_event = on_event
         self._turn = threading.Lock()  # callers wait here for their CALL's turn
-        self._state = threading.Lock()  # guards the four below
+        self._state = threading.Lock()  # guards the session and the three after it
         self._session = Session(Sender.CS)
         self._waiter: _Waiter | None = None  # the caller of the session's CALL in flight
         self._held: deque[ClientEvent] = deque(maxlen=MAX_HELD_EVENTS)
