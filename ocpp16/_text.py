@@ -9,11 +9,11 @@ control sequence and every output encoding can write it; :func:`shorten` bounds 
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 from ocpp16.limits import MAX_ECHO_CHARS
 
-__all__ = ["printable", "shorten"]
+__all__ = ["has_lone_surrogate", "printable", "redact_url", "scrub", "shorten"]
 
 # C0 and C1 controls, DEL, lone surrogates, and the bidi/line separators that reorder or break a
 # terminal line. Tab and newline are kept only where the caller asks for them.
@@ -44,3 +44,55 @@ def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text):,} characters in all)"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its userinfo (``user:password@``) replaced by ``***@``, even when the rest of
+    it does not parse: a URL is shown in errors and reports, a password in it never is."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    end = len(rest)
+    for stop in "/?#":
+        found = rest.find(stop)
+        if found != -1:
+            end = min(end, found)
+    at = rest.rfind("@", 0, end)
+    if at == -1:
+        return url
+    return f"{scheme}{sep}***@{rest[at + 1 :]}"
+
+
+#: A JSON escape of a surrogate: whether a text can decode to a lone surrogate at all.
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str, value: Any) -> bool:
+    """Whether ``value``, the JSON that ``text`` decoded to, holds a lone surrogate in a string
+    (which no UTF-8 output can carry). Only the rare text with such an escape is walked."""
+    if "\\u" not in text or _SURROGATE_ESCAPE.search(text) is None:
+        return False
+    return _walk_finds(value)
+
+
+def _walk_finds(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_walk_finds(k) or _walk_finds(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_walk_finds(item) for item in value)
+    return False
+
+
+def scrub(value: Any) -> Any:
+    """A copy of the JSON ``value`` whose strings (keys too) have every lone surrogate escaped as
+    ``\\udfff`` text, so that it can be printed and encoded anywhere."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(_escape, value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    return value

@@ -8,22 +8,30 @@
         response = cp.call(ocpp16.HeartbeatRequest())  # a HeartbeatResponse
         print(response.current_time)
 
-One CALL is in flight at a time (OCPP-J): :meth:`ChargePoint.call` sends it and reads frames until
-its answer arrives or ``timeout`` passes. CALLs the server sends meanwhile are answered by
-``on_call`` (by default with a random valid response) and reported to ``on_event`` with frames that
-are ignored (an unknown message type, an answer to no CALL of ours) or malformed.
+A reader thread reads frames at all times. One CALL of ours is in flight at a time (OCPP-J):
+:meth:`ChargePoint.call` sends it and waits until its answer arrives or ``timeout`` passes. CALLs
+the server sends, whenever they come, are answered by ``on_call`` (by default with a random valid
+response) on a handler thread, so a handler may call back (TriggerMessage), and reported to
+``on_event`` with frames that are ignored (an unknown message type, an answer to no CALL of ours)
+or malformed (not OCPP-J, nested too deep, not Unicode text). The protocol itself (ids, the CALL
+in flight, matching answers, bounds) is the sans-I/O :class:`ocpp16._protocol.Session`; this
+module is its threaded driver.
 :meth:`ChargePoint.exchange` and :meth:`ChargePoint.call_raw` return a :class:`CallRecord` of the
 whole exchange instead of raising, for tools that show every frame.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import logging
+import math
 import os
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from time import perf_counter
-from typing import Any, Literal, NoReturn, TypeVar, cast
+from typing import Any, Final, Literal, NoReturn, TypeVar, cast
 
 import attrs
 
@@ -31,6 +39,8 @@ from ocpp16 import _dispatch
 from ocpp16._action import Action, Sender
 from ocpp16._generated.actions import ACTIONS
 from ocpp16._model import Model, Request, Response
+from ocpp16._protocol import Answered, Note, PeerCall, Reply, Session
+from ocpp16._text import printable, shorten
 from ocpp16._violations import check_payload, violations
 from ocpp16.errors import (
     CallError,
@@ -43,10 +53,11 @@ from ocpp16.errors import (
     UnknownAction,
     ValidationError,
 )
-from ocpp16.frames import CALL, CALLERROR, CALLRESULT, Call, CallErrorFrame, CallResult, encode
+from ocpp16.frames import Call, CallErrorFrame, CallResult, encode
 from ocpp16.frames import new_id as _new_id
+from ocpp16.limits import MAX_FRAME_BYTES, MAX_HELD_EVENTS
 from ocpp16.registry import resolve_action
-from ocpp16.transport import Connection, endpoint, tls_context
+from ocpp16.transport import Connection, endpoint, safe_url, tls_context
 
 __all__ = [
     "CallRecord",
@@ -59,6 +70,8 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Response)
+
+_log: Final = logging.getLogger("ocpp16.client")
 
 #: Answers a CALL from the server: gets the typed request, returns the typed response, or raises
 #: CallError to answer with a CALLERROR (any other exception answers InternalError).
@@ -79,7 +92,7 @@ def answer_not_implemented(request: Any) -> NoReturn:
 
 @attrs.frozen
 class ClientEvent:
-    """Something that arrived while a call waited for its answer.
+    """Something that arrived besides the answers to our calls.
 
     ``kind`` is ``server-call`` (the server called us: ``reply`` is the frame we answered with,
     ``detail`` what was wrong when the CALL was invalid or the handler failed), ``ignored`` (a
@@ -100,8 +113,8 @@ class CallRecord:
     ``request`` and ``answer`` are the frames as JSON (``answer`` None when none came);
     ``elapsed`` is in seconds; ``response`` is the typed response
     of a valid CALLRESULT; ``error`` is None, or CallError, InvalidResponse (with every violation),
-    FrameError (a malformed answer), CallTimeout or ConnectionClosed; ``events`` happened while
-    waiting.
+    FrameError (a malformed answer), CallTimeout or ConnectionClosed; ``events`` happened since
+    the previous exchange ended (the last 100 of them) and while waiting (the first 100).
     """
 
     action: str
@@ -130,10 +143,42 @@ class CallRecord:
         return "timeout" if isinstance(error, CallTimeout) else "closed"
 
 
+class _Waiter:
+    """Our CALL in flight: what answers it, and what happened while it waited."""
+
+    __slots__ = ("_finished", "answer", "done", "events", "outcome", "unique_id")
+
+    def __init__(self, unique_id: str | None, events: list[ClientEvent]) -> None:
+        self.unique_id = unique_id
+        self.events = events
+        self.answer: Any = None
+        self.outcome: CallResult | CallErrorFrame | OcppError | None = None
+        self.done = False
+        self._finished = threading.Lock()
+        self._finished.acquire()
+
+    def matches(self, unique_id: Any) -> bool:
+        return self.unique_id is None or unique_id == self.unique_id
+
+    def finish(self, answer: Any, outcome: CallResult | CallErrorFrame | OcppError) -> None:
+        """Called once, under the charge point's state lock."""
+        self.answer, self.outcome, self.done = answer, outcome, True
+        self._finished.release()
+
+    def wait(self, timeout: float) -> bool:
+        return self._finished.acquire(timeout=max(timeout, 0.0))
+
+
 class ChargePoint:
     """An open connection to a central system, speaking as charge point ``identity``.
 
     Use :func:`connect` to make one; it is a context manager that closes the connection.
+
+    A reader thread reads frames at all times: the central system's CALLs are answered whether
+    or not a call of ours waits (by ``on_call``, on a handler thread of its own, so a handler
+    may itself :meth:`call`), answers go to the call waiting for them, and everything else is
+    reported to ``on_event`` (which runs on the reader or the handler thread). Our own CALLs go
+    one at a time, as OCPP-J wants: a call waits its turn at most its timeout.
     """
 
     def __init__(
@@ -148,10 +193,20 @@ class ChargePoint:
         self.timeout = timeout
         self.on_call = on_call
         self.on_event = on_event
-        self._lock = threading.Lock()
+        self._turn = threading.Lock()  # callers wait here for their CALL's turn
+        self._state = threading.Lock()  # guards the session and the three after it
+        self._session = Session(Sender.CS)
+        self._waiter: _Waiter | None = None  # the caller of the session's CALL in flight
+        self._held: deque[ClientEvent] = deque(maxlen=MAX_HELD_EVENTS)
+        self._closed: ConnectionClosed | None = None
+        self._worker: threading.Thread | None = None
+        # Bounded by the session, which refuses CALLs beyond MAX_PENDING_PEER_CALLS.
+        self._calls: queue.Queue[_dispatch.Valid | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, name="ocpp16 reader", daemon=True)
+        self._reader.start()
 
     def __repr__(self) -> str:
-        return f"<ChargePoint {self.identity!r} at {self.url}>"
+        return f"<ChargePoint '{printable(self.identity)}' at {safe_url(self.url)}>"
 
     def __enter__(self) -> ChargePoint:
         return self
@@ -168,15 +223,27 @@ class ChargePoint:
         return self.connection.endpoint.url
 
     def close(self) -> None:
+        """Close the connection. A call waiting in another thread ends at once with
+        ConnectionClosed; idempotent."""
+        with self._state:
+            if self._closed is None:
+                self._closed = ConnectionClosed("the connection was closed by this charge point")
+            self._session.cancel()
+            waiter, self._waiter = self._waiter, None
+            if waiter is not None:
+                waiter.finish(None, ConnectionClosed(str(self._closed)))
         self.connection.close()
+        if threading.current_thread() is not self._reader:
+            self._reader.join(5)
+        self._calls.put_nowait(None)  # the handler thread stops
 
     def call(self, request: Request[R], timeout: float | None = None) -> R:
         """Send ``request`` and return the typed response.
 
         Raises CallError (a CALLERROR came back, with its code, description and details),
         InvalidResponse (the CALLRESULT breaks the response schema), FrameError (the answer is not
-        OCPP-J), CallTimeout (no answer within ``timeout`` seconds, default the connection's) or
-        ConnectionClosed.
+        OCPP-J), CallTimeout (no answer within ``timeout`` seconds, default the connection's, or
+        no turn within it while another call of ours waited) or ConnectionClosed.
         """
         record = self.exchange(request, timeout)
         if record.error is not None:
@@ -221,8 +288,8 @@ class ChargePoint:
         self, text: str, unique_id: str | None, timeout: float | None = None
     ) -> CallRecord:
         """Send ``text`` as one message, as it is (not even JSON, for frame-level tests), and
-        read frames until the answer to ``unique_id``, or with None the first CALLRESULT or
-        CALLERROR that arrives. The record's ``request`` holds the text sent."""
+        wait for the answer to ``unique_id``, or with None the first CALLRESULT or CALLERROR
+        that arrives. The record's ``request`` holds the text sent."""
         answer, outcome, elapsed, events = self._send_and_wait(text, unique_id, "", timeout)
         record = CallRecord("", [text], answer, elapsed, events=tuple(events))
         if isinstance(outcome, CallResult):
@@ -236,21 +303,51 @@ class ChargePoint:
         self, text: str, unique_id: str | None, what: str, timeout: float | None
     ) -> tuple[Any, CallResult | CallErrorFrame | OcppError, float, list[ClientEvent]]:
         wait = self.timeout if timeout is None else timeout
-        events: list[ClientEvent] = []
-        answer: Any = None
-        outcome: CallResult | CallErrorFrame | OcppError
-        with self._lock:
-            start = perf_counter()
+        if threading.current_thread() is self._reader:
+            raise RuntimeError(
+                "on_event runs on the reader thread, which cannot wait for an answer:"
+                " call from on_call or another thread"
+            )
+        if not self._turn.acquire(timeout=max(wait, 0.0)):
+            busy = CallTimeout(
+                f"{what or 'the frame'} not sent: our previous CALL was still waiting for its"
+                f" answer after {wait:g} s (one CALL in flight at a time)"
+            )
+            return None, busy, 0.0, []
+        try:
+            with self._state:
+                closed = self._closed
+                waiter = _Waiter(unique_id, list(self._held))
+                self._held.clear()
+                if closed is None:
+                    start = perf_counter()
+                    text = self._session.call(text, unique_id, start + wait)
+                    self._waiter = waiter
+            if closed is not None:
+                return None, ConnectionClosed(str(closed)), 0.0, waiter.events
             try:
                 self.connection.send(text, wait)
-                answer, outcome = self._wait(unique_id, start + wait, events)
-            except CallTimeout as exc:
-                outcome = CallTimeout(f"no answer to {what or 'the frame'} within {wait:g} s")
-                outcome.__cause__ = exc
-            except ConnectionClosed as exc:
-                outcome = exc
+            except (CallTimeout, ConnectionClosed) as exc:
+                with self._state:
+                    if self._waiter is waiter:
+                        self._waiter = None
+                        self._session.cancel()
+                return None, exc, perf_counter() - start, waiter.events
+            while not waiter.wait(start + wait - perf_counter()):
+                with self._state:
+                    if waiter.done:
+                        break
+                    late = self._session.expire(perf_counter(), what or "the frame", wait)
+                    if late is not None:
+                        self._waiter = None
+                        waiter.finish(None, late.error)
+                        break
+            waiter.wait(0)
             elapsed = perf_counter() - start
-        return answer, outcome, elapsed, events
+            assert waiter.outcome is not None
+            return waiter.answer, waiter.outcome, elapsed, waiter.events
+        finally:
+            self._turn.release()
 
     def _exchange(self, call: Call, action: Action | None, timeout: float | None) -> CallRecord:
         answer, outcome, elapsed, events = self._send_and_wait(
@@ -272,57 +369,64 @@ class ChargePoint:
         request = call.to_list()
         return CallRecord(call.action, request, answer, elapsed, response, error, tuple(events))
 
-    def _wait(
-        self, unique_id: str | None, deadline: float, events: list[ClientEvent]
-    ) -> tuple[Any, CallResult | CallErrorFrame | FrameError]:
-        """Read frames until the answer to ``unique_id`` (None: any answer): its JSON and its
-        frame (or defect)."""
-        while True:
-            data = self.connection.recv(deadline - perf_counter())
-            if isinstance(data, bytes):
-                text = data.decode("utf-8", "replace")
-                self._event(events, ClientEvent("malformed", text, None, "not a UTF-8 text frame"))
-                continue
-            # The usual case first, parsed once: our answer, a well-formed CALLRESULT.
-            try:
-                items = json.loads(data)
-            except ValueError:
-                items = None
-            if (
-                type(items) is list
-                and len(items) == 3
-                and type(items[0]) is int
-                and items[0] == CALLRESULT
-                and (items[1] == unique_id or unique_id is None)
-            ):
-                return items, CallResult(items[1], items[2])
-            incoming = _dispatch.receive(data, Sender.CS)
-            if isinstance(incoming, _dispatch.Answer):
-                frame = incoming.frame
-                if frame.unique_id == unique_id or unique_id is None:
-                    return frame.to_list(), frame
-                detail = f"answers no CALL of ours (id {frame.unique_id!r})"
-                self._event(events, ClientEvent("ignored", frame.to_list(), None, detail))
-            elif isinstance(incoming, _dispatch.Valid):
-                self._event(events, self._answer(incoming, deadline))
-            elif isinstance(incoming, _dispatch.Invalid):
-                raw = incoming.raw
-                kind = raw[0] if isinstance(raw, list) and len(raw) > 1 else None
-                if kind in (CALLRESULT, CALLERROR) and unique_id in (raw[1], None):
-                    return raw, FrameError(f"the answer is not OCPP-J: {incoming.problem}")
-                if kind == CALL:
-                    self.connection.send(encode(incoming.reply), deadline - perf_counter())
-                    reply = incoming.reply.to_list()
-                    event = ClientEvent("server-call", raw, reply, incoming.problem)
-                else:
-                    event = ClientEvent("malformed", raw, None, incoming.problem)
-                self._event(events, event)
-            else:
-                self._event(
-                    events, ClientEvent("ignored", incoming.frame.to_list(), None, incoming.reason)
-                )
+    # The reader thread -----------------------------------------------------------------------
 
-    def _answer(self, incoming: _dispatch.Valid, deadline: float) -> ClientEvent:
+    def _read(self) -> None:
+        """Read frames until the connection ends, then fail the call waiting, if any."""
+        try:
+            while True:
+                self._receive(self.connection.recv(math.inf))
+        except ConnectionClosed as exc:
+            error = exc
+        except Exception as exc:  # a bug of ours: the connection cannot go on without a reader
+            _log.exception("the reader of %s failed", printable(self.identity))
+            error = ConnectionClosed(f"the client's reader failed ({type(exc).__name__})")
+            self.connection.close(wait=0)
+        with self._state:
+            if self._closed is None:
+                self._closed = error
+            self._session.cancel()
+            waiter, self._waiter = self._waiter, None
+            if waiter is not None:
+                waiter.finish(None, ConnectionClosed(str(self._closed)))
+        self._calls.put_nowait(None)
+
+    def _receive(self, data: str | bytes) -> None:
+        with self._state:
+            happened = self._session.receive(data)
+            for event in happened:
+                if isinstance(event, Answered) and self._waiter is not None:
+                    self._waiter.finish(event.answer, event.outcome)
+                    self._waiter = None
+        for event in happened:
+            if isinstance(event, Note):
+                kind = "server-call" if event.kind == "peer-call" else event.kind
+                self._event(ClientEvent(kind, event.frame, event.reply, event.detail))
+            elif isinstance(event, Reply):
+                self._send_reply(event.text)
+            elif isinstance(event, PeerCall):
+                self._calls.put_nowait(event.call)
+                if self._worker is None:
+                    self._worker = threading.Thread(
+                        target=self._work, name="ocpp16 on_call", daemon=True
+                    )
+                    self._worker.start()
+
+    def _send_reply(self, text: str) -> None:
+        # A peer that takes nothing loses the connection at the deadline; the reader sees it.
+        with contextlib.suppress(CallTimeout, ConnectionClosed):
+            self.connection.send(text, self.timeout)
+
+    # CALLs from the central system -----------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            incoming = self._calls.get()
+            if incoming is None or self._closed is not None:
+                return
+            self._answer(incoming)
+
+    def _answer(self, incoming: _dispatch.Valid) -> None:
         """Answer a valid CALL from the server with ``on_call``."""
         unique_id = incoming.frame.unique_id
         reply: CallResult | CallErrorFrame
@@ -336,15 +440,31 @@ class ChargePoint:
         except CallError as exc:
             reply = _dispatch.call_error_frame(unique_id, exc)
         except Exception as exc:
-            detail = f"the handler failed: {type(exc).__name__}: {exc}"
+            detail = f"the handler failed: {type(exc).__name__}: {_shown(str(exc))}"
             reply = _dispatch.error_frame(unique_id, "InternalError", detail)
-        self.connection.send(encode(reply), deadline - perf_counter())
-        return ClientEvent("server-call", incoming.frame.to_list(), reply.to_list(), detail)
+        # Reported before it is sent: the central system may answer our call only once it has
+        # our reply, and the event then belongs to that call's record.
+        self._event(ClientEvent("server-call", incoming.frame.to_list(), reply.to_list(), detail))
+        with self._state:
+            text = self._session.reply(unique_id, reply)
+        self._send_reply(text)
 
-    def _event(self, events: list[ClientEvent], event: ClientEvent) -> None:
-        events.append(event)
+    def _event(self, event: ClientEvent) -> None:
+        with self._state:
+            waiter = self._waiter
+            if waiter is None:
+                self._held.append(event)
+            elif len(waiter.events) < MAX_HELD_EVENTS:
+                waiter.events.append(event)
         if self.on_event is not None:
-            self.on_event(event)
+            try:
+                self.on_event(event)
+            except Exception:
+                _log.exception("on_event failed; the connection goes on")
+
+
+def _shown(text: str) -> str:
+    return printable(shorten(text))
 
 
 def _invalid(name: str, action: Action, payload: Any, first: ValidationError) -> InvalidResponse:
@@ -363,6 +483,7 @@ def connect(
     key: str | os.PathLike[str] | None = None,
     insecure: bool = False,
     timeout: float = 30.0,
+    max_frame: int = MAX_FRAME_BYTES,
     on_call: Handler = answer_random,
     on_event: Callable[[ClientEvent], None] | None = None,
 ) -> ChargePoint:
@@ -373,13 +494,17 @@ def connect(
     when None. ``password`` sends HTTP Basic auth with the identity as username (security
     profiles 1 and 2). ``ca`` verifies the server against a CA bundle instead of the system's,
     ``cert`` and ``key`` present a client certificate (profile 3), ``insecure`` skips server
-    verification. ``timeout`` bounds the connection and is the default of every call.
+    verification. ``timeout`` bounds connecting as a whole (DNS, TCP, TLS, the upgrade) and is
+    the default of every call. ``max_frame`` is the largest message accepted from the server
+    (bytes); a bigger one closes the connection with 1009.
     """
     where = endpoint(url, identity)
     tls = None
     if ca is not None or cert is not None or key is not None or insecure:
         tls = tls_context(_path(ca), _path(cert), _path(key), insecure)
-    connection = Connection.open(where, password=password, tls=tls, timeout=timeout)
+    connection = Connection.open(
+        where, password=password, tls=tls, timeout=timeout, max_frame=max_frame
+    )
     return ChargePoint(connection, timeout=timeout, on_call=on_call, on_event=on_event)
 
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
+from ocpp16._text import printable, shorten
+
 __all__ = [
     "ERROR_CODES",
     "CallError",
@@ -171,8 +173,10 @@ class CallError(OcppError):
         self.description = description
         self.details: dict[str, Any] = details if details is not None else {}
         self.action = action
-        text = f"{action}: CALLERROR {code}" if action else f"CALLERROR {code}"
-        super().__init__(f"{text}: {description}" if description else text)
+        # The peer chose the code and description: shown cut and escaped, kept whole above.
+        shown = printable(shorten(code))
+        text = f"{action}: CALLERROR {shown}" if action else f"CALLERROR {shown}"
+        super().__init__(f"{text}: {printable(shorten(description))}" if description else text)
 
 
 class InvalidResponse(OcppError):
@@ -185,7 +189,15 @@ class InvalidResponse(OcppError):
         self.action = action
         self.error = error
         self.payload = payload
-        super().__init__(f"{action} response is invalid: {error}")
+        found = error.violations if isinstance(error, SchemaViolations) else [error]
+        shown = "; ".join(printable(shorten(str(v))) for v in found[:_SHOWN_VIOLATIONS])
+        if len(found) > _SHOWN_VIOLATIONS:
+            shown += f"; and {len(found) - _SHOWN_VIOLATIONS} more"
+        super().__init__(f"{action} response is invalid: {shown}")
+
+
+#: Violations of an invalid response named in its one-line message (all are in ``.error``).
+_SHOWN_VIOLATIONS: Final = 10
 
 
 class TransportError(OcppError):

@@ -29,6 +29,7 @@ __all__ = [
     "CallResult",
     "Frame",
     "Unknown",
+    "check_depth",
     "decode",
     "encode",
     "loads",
@@ -155,10 +156,16 @@ def too_deep(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> bool:
     return False
 
 
-def loads(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> Any:
-    """``json.loads``; text nested deeper than ``limit`` is a FrameError (FormationViolation)."""
+def check_depth(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> None:
+    """FrameError (FormationViolation) when the JSON ``text`` nests deeper than ``limit``; run
+    it before ``json.loads`` where the text is parsed by other means than :func:`loads`."""
     if too_deep(text, limit):
         raise FrameError(f"JSON nested deeper than {limit} levels")
+
+
+def loads(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> Any:
+    """``json.loads``; text nested deeper than ``limit`` is a FrameError (FormationViolation)."""
+    check_depth(text, limit)
     try:
         return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -15,7 +15,9 @@ __all__ = [
     "MAX_AUTH_TRACKED",
     "MAX_ECHO_CHARS",
     "MAX_FRAME_BYTES",
+    "MAX_HELD_EVENTS",
     "MAX_NESTING_DEPTH",
+    "MAX_PENDING_PEER_CALLS",
     "MAX_PRINTED_FRAME_BYTES",
     "MAX_QUEUED_CALLS",
     "MAX_RECEIVED_FRAMES",
@@ -58,3 +60,10 @@ MAX_AUTH_TRACKED: Final = 10_000
 
 #: Seconds between two reports that the server ran out of a resource (file descriptors).
 RESOURCE_REPORT_INTERVAL: Final = 1.0
+
+#: CALLs from the peer handed to the handler and not answered yet (OCPP-J allows one in
+#: flight); more get a CALLERROR at once.
+MAX_PENDING_PEER_CALLS: Final = 4
+
+#: Events (frames ignored, CALLs answered) a client keeps for the record of one exchange.
+MAX_HELD_EVENTS: Final = 100

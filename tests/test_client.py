@@ -18,6 +18,13 @@ from random import Random
 from typing import Any, assert_type
 
 import pytest
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint as OcppChargePoint
+from ocpp.v16 import call as ocpp_call
+from ocpp.v16 import call_result as ocpp_result
+from ocpp.v16 import enums as ocpp_enums
+from ocpp16_cli.main import app
+from typer.testing import CliRunner
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
@@ -41,6 +48,7 @@ from ocpp16 import (
     UnknownAction,
 )
 from ocpp16.client import ClientEvent, Handler, answer_not_implemented, answer_random
+from ocpp16.limits import MAX_PENDING_PEER_CALLS
 from tests.loopback import OcppCentralSystem, ServerThread, Tls, answer, scripted
 
 CS_ACTIONS = sorted(name for name, a in ACTIONS.items() if a.sender.central_system_sends)
@@ -440,12 +448,13 @@ def test_rejected_password_never_shows() -> None:
     assert all(secret not in text for text in shown)
 
 
-def test_importing_the_sdk_loads_neither_the_cli_nor_the_websocket_client() -> None:
+def test_importing_the_sdk_loads_neither_the_cli_nor_the_websocket_library() -> None:
     code = (
         "import sys, ocpp16\n"
-        "assert not {'typer', 'websocket', 'ocpp16_cli'} & set(sys.modules), sys.modules.keys()\n"
+        "loaded = {'typer', 'websockets', 'ocpp16_cli'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
         "ocpp16.connect\n"
-        "assert 'websocket' in sys.modules\n"
+        "assert 'websockets.client' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -469,3 +478,278 @@ def test_the_readme_example_runs(
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].split()[0] in {"Accepted", "Pending", "Rejected"}
     assert printed[-1].startswith("callerror [4, ")  # the `ocpp` package refused the raw CALL
+
+
+# Always listening ----------------------------------------------------------------------------
+
+
+def test_a_call_from_an_idle_central_system_is_answered_at_once() -> None:
+    replies: list[Any] = []
+    answered = threading.Event()
+
+    async def call_first(connection: ServerConnection) -> None:
+        await connection.send(json.dumps([2, "srv-1", "Reset", {"type": "Soft"}]))
+        replies.append(json.loads(await connection.recv()))
+        answered.set()
+        async for _ in connection:
+            pass
+
+    seen: list[ClientEvent] = []
+    with (
+        ServerThread(call_first) as server,
+        ocpp16.connect(server.url(), on_call=accept_reset, on_event=seen.append) as cp,
+    ):
+        assert answered.wait(10)  # no call of ours was made
+        record = cp.exchange(HeartbeatRequest(), timeout=0.05)  # the event is held for it
+    assert replies == [[3, "srv-1", {"status": "Rejected"}]]
+    assert [e.kind for e in seen] == ["server-call"]
+    assert list(record.events) == seen
+
+
+class Triggered:
+    """An on_call handler for TriggerMessage: it sends the StatusNotification asked for through
+    the charge point itself, then answers Accepted (the call-back of the TriggerMessage flow)."""
+
+    def __init__(self) -> None:
+        self.holder: list[ocpp16.ChargePoint] = []
+        self.connected = threading.Event()
+
+    def ready(self, cp: ocpp16.ChargePoint) -> None:
+        self.holder.append(cp)
+        self.connected.set()
+
+    def on_call(self, request: Any) -> Model:
+        assert isinstance(request, ocpp16.TriggerMessageRequest)
+        self.connected.wait(10)  # connect() has returned the charge point
+        self.holder[0].call(
+            ocpp16.StatusNotificationRequest(
+                connector_id=request.connector_id or 0,
+                error_code=ocpp16.ChargePointErrorCode.NO_ERROR,
+                status=ocpp16.ChargePointStatus.AVAILABLE,
+            )
+        )
+        return ocpp16.TriggerMessageResponse(status=ocpp16.TriggerMessageStatus.ACCEPTED)
+
+
+def test_a_handler_may_call_back_the_trigger_message_flow() -> None:
+    order: list[Any] = []
+    done = threading.Event()
+
+    async def trigger(connection: ServerConnection) -> None:
+        request = {"requestedMessage": "StatusNotification", "connectorId": 1}
+        await connection.send(json.dumps([2, "t-1", "TriggerMessage", request]))
+        async for message in connection:
+            frame = json.loads(message)
+            order.append(frame[:3] if frame[0] == 2 else frame)
+            if frame[0] == 2:  # our StatusNotification, while its TriggerMessage waits
+                await connection.send(answer(frame))
+            else:
+                done.set()
+
+    triggered = Triggered()
+    with (
+        ServerThread(trigger) as server,
+        ocpp16.connect(server.url(), on_call=triggered.on_call) as cp,
+    ):
+        triggered.ready(cp)
+        assert done.wait(10)
+    assert order[0][2] == "StatusNotification"
+    assert order[1] == [3, "t-1", {"status": "Accepted"}]
+
+
+def test_extra_calls_from_the_central_system_get_a_callerror_at_once() -> None:
+    sent = 10
+    replies: list[Any] = []
+    gate = threading.Event()
+    done = threading.Event()
+
+    async def flood(connection: ServerConnection) -> None:
+        for n in range(sent):
+            await connection.send(json.dumps([2, f"srv-{n}", "Reset", {"type": "Soft"}]))
+        async for message in connection:
+            replies.append(json.loads(message))
+            if replies[-1][1] == f"srv-{sent - 1}":
+                gate.set()  # refused while the handler was held: every CALL was read
+            if len(replies) == sent:
+                done.set()
+
+    def slow(request: Any) -> Model:
+        gate.wait(10)
+        return accept_reset(request)
+
+    with ServerThread(flood) as server, ocpp16.connect(server.url(), on_call=slow):
+        assert done.wait(20)
+    results = [r for r in replies if r[0] == 3]
+    refused = [r for r in replies if r[0] == 4]
+    # MAX_PENDING_PEER_CALLS handed to the handler; the rest refused at once.
+    assert len(results) == MAX_PENDING_PEER_CALLS
+    assert len(refused) == sent - MAX_PENDING_PEER_CALLS
+    assert all(r[2] == "GenericError" and "one at a time" in r[3] for r in refused)
+
+
+def test_our_calls_wait_their_turn_with_a_deadline() -> None:
+    arrived = threading.Event()
+
+    async def never_answer(connection: ServerConnection) -> None:
+        async for _ in connection:
+            arrived.set()
+
+    with ServerThread(never_answer) as server, ocpp16.connect(server.url()) as cp:
+        first = threading.Thread(target=cp.exchange, args=(HeartbeatRequest(), 30))
+        first.start()
+        assert arrived.wait(10)
+        record = cp.exchange(HeartbeatRequest(), timeout=0.1)
+        cp.close()
+        first.join(10)
+    assert record.verdict == "timeout"
+    assert "not sent: our previous CALL was still waiting" in str(record.error)
+
+
+def test_close_ends_a_call_waiting_in_another_thread() -> None:
+    arrived = threading.Event()
+    records: list[ocpp16.CallRecord] = []
+
+    async def never_answer(connection: ServerConnection) -> None:
+        async for _ in connection:
+            arrived.set()
+
+    with ServerThread(never_answer) as server:
+        cp = ocpp16.connect(server.url())
+        waiting = threading.Thread(
+            target=lambda: records.append(cp.exchange(HeartbeatRequest(), timeout=60))
+        )
+        waiting.start()
+        assert arrived.wait(10)
+        cp.close()
+        waiting.join(10)
+        assert not waiting.is_alive()
+    assert records[0].verdict == "closed"  # not a timeout: its 60 s were left alone
+    assert "closed by this charge point" in str(records[0].error)
+    assert cp.exchange(HeartbeatRequest()).verdict == "closed"
+
+
+def test_calling_from_on_event_fails_at_once() -> None:
+    failures: list[BaseException] = []
+    holder: list[ocpp16.ChargePoint] = []
+
+    def on_event(event: ClientEvent) -> None:
+        try:
+            holder[0].call(HeartbeatRequest())
+        except RuntimeError as exc:
+            failures.append(exc)
+
+    def noisy(frame: Any) -> list[str]:
+        return ['[9, "x"]', answer(frame)]
+
+    with (
+        ServerThread(scripted(noisy)) as server,
+        ocpp16.connect(server.url(), on_event=on_event) as cp,
+    ):
+        holder.append(cp)
+        assert cp.exchange(HeartbeatRequest()).ok
+    assert "on_event runs on the reader thread" in str(failures[0])
+
+
+# Hostile answers -----------------------------------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def deep(frame: Any) -> list[str]:
+    return [f'[3, "{frame[1]}", {{"currentTime": {DEEP}}}]']
+
+
+def surrogate(frame: Any) -> list[str]:
+    return [f'[3, "{frame[1]}", {{"currentTime": "\\udfff"}}]']
+
+
+def huge(frame: Any) -> list[str]:
+    return [answer(frame, {"currentTime": "x" * 5000})]
+
+
+@pytest.mark.parametrize(
+    ("script", "options", "message"),
+    [
+        (deep, [], "the answer is not OCPP-J: JSON nested deeper than 64 levels"),
+        (surrogate, [], "the answer is not OCPP-J: a string holds a lone surrogate"),
+        (huge, ["--max-frame", "1000"], "over the 1,000-byte limit"),
+    ],
+    ids=["deep", "surrogate", "huge"],
+)
+def test_hostile_answers_are_one_line_and_exit_code_7(
+    script: Any, options: list[str], message: str
+) -> None:
+    with ServerThread(scripted(script), max_size=None) as server:
+        args = ["send", "Heartbeat", "--url", server.url(), "--timeout", "5", *options]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 7, result.output
+    errors = result.stderr.splitlines()
+    assert len(errors) == 1
+    assert errors[0].startswith("ocpp16: error: ")
+    assert message in errors[0]
+    assert "Traceback" not in result.output
+    result.output.encode("utf-8")  # printable everywhere: no lone surrogate left
+
+
+def test_a_call_holding_a_lone_surrogate_gets_a_formation_violation() -> None:
+    reply, events = CallingServer([2, "srv-1", "Reset", {"type": "\udfff"}]).run()
+    assert reply[:3] == [4, "srv-1", "FormationViolation"]
+    assert events[0].frame == [2, "srv-1", "Reset", {"type": "\\udfff"}]  # escaped, printable
+
+
+def test_long_peer_text_is_cut_in_messages() -> None:
+    def refuse(frame: Any) -> list[str]:
+        return [json.dumps([4, frame[1], "GenericError", "\x1b[31m" + "x" * 100_000, {}])]
+
+    with ServerThread(scripted(refuse)) as server, ocpp16.connect(server.url()) as cp:
+        record = cp.exchange(HeartbeatRequest())
+    assert isinstance(record.error, CallError)
+    assert len(record.error.description) == 100_005  # kept whole for code that wants it
+    shown = str(record.error)
+    assert len(shown) < 400
+    assert "\x1b" not in shown
+    assert "\\x1b[31m" in shown
+
+
+class _TriggeringCentralSystem(OcppChargePoint):  # type: ignore[misc]  # ocpp is untyped
+    """The `ocpp` package as a central system that sends TriggerMessage after each boot."""
+
+    def __init__(self, identity: str, connection: Any, seen: list[Any], done: Any) -> None:
+        super().__init__(identity, connection, response_timeout=10)
+        self.seen = seen
+        self.done = done
+
+    @on(ocpp_enums.Action.boot_notification)  # type: ignore[untyped-decorator]
+    def boot(self, **_: Any) -> Any:
+        now = datetime.now().astimezone().isoformat()
+        return ocpp_result.BootNotification(current_time=now, interval=300, status="Accepted")
+
+    @after(ocpp_enums.Action.boot_notification)  # type: ignore[untyped-decorator]
+    async def trigger(self, **_: Any) -> None:
+        request = ocpp_call.TriggerMessage(requested_message="StatusNotification", connector_id=1)
+        result = await self.call(request)
+        self.seen.append(("TriggerMessage answered", result.status))
+        self.done.set()
+
+    @on(ocpp_enums.Action.status_notification)  # type: ignore[untyped-decorator]
+    def status(self, connector_id: int, status: str, **_: Any) -> Any:
+        self.seen.append(("StatusNotification", connector_id, status))
+        return ocpp_result.StatusNotification()
+
+
+def test_trigger_message_from_the_ocpp_package_is_answered_after_its_call_back() -> None:
+    seen: list[Any] = []
+    done = threading.Event()
+
+    async def handler(connection: ServerConnection) -> None:
+        await _TriggeringCentralSystem("CP1", connection, seen, done).start()
+
+    triggered = Triggered()
+    with (
+        ServerThread(handler) as server,
+        ocpp16.connect(server.url(), on_call=triggered.on_call) as cp,
+    ):
+        triggered.ready(cp)
+        cp.call(BootNotificationRequest(charge_point_vendor="Acme", charge_point_model="X1"))
+        assert done.wait(10)  # the charge point was idle when TriggerMessage came
+    assert seen == [("StatusNotification", 1, "Available"), ("TriggerMessage answered", "Accepted")]

@@ -98,6 +98,11 @@ def test_endpoint_maps_scheme_and_places_identity(
         ("ws://cs:9000", None, "no charge point identity"),
         ("ws://cs/ocpp", "", "identity is empty"),
         (f"ws://CP1:{SECRET}@cs/CP1", None, "credentials in the URL are not supported"),
+        (f"ws://CP1:{SECRET}@cs:99999/CP1", None, r"invalid URL 'ws://\*\*\*@cs:99999/CP1'"),
+        (f"ftp://CP1:{SECRET}@cs/CP1", None, r"invalid URL 'ftp://\*\*\*@cs/CP1'"),
+        (f"ws://CP1:{SECRET}@:9000/", None, "no host"),
+        (f"CP1:{SECRET}@cs/CP1", None, r"invalid URL '\*\*\*@cs/CP1'"),
+        (f"ws://CP1:{SECRET}@cs:x/\x1b[31m", None, r"'ws://\*\*\*@cs:x/\\x1b\[31m'"),
     ],
 )
 def test_endpoint_rejects_what_it_cannot_use(url: str, identity: str | None, message: str) -> None:
@@ -177,7 +182,7 @@ def test_silent_server_times_out_the_handshake() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen()  # never accepts: the kernel completes TCP, nobody answers HTTP
         port = listener.getsockname()[1]
-        with pytest.raises(ConnectError, match=r"no answer within 0.2 s"):
+        with pytest.raises(ConnectError, match=r"upgrade did not complete within 0.2 s"):
             Connection.open(endpoint(f"ws://127.0.0.1:{port}/CP1"), timeout=0.2)
 
 
@@ -341,44 +346,67 @@ def test_binary_frames_arrive_as_bytes_and_pings_are_answered() -> None:
         connection.close()
 
 
-# A raw peer: frames exactly as written, whole or in pieces ----------------------------------
+# Raw peers: HTTP and frames exactly as written, whole or in pieces -------------------------
 
 
-class RawPeer:
-    """Completes the WebSocket handshake by hand, then sends ``script`` bytes as they are."""
+class HttpPeer:
+    """A raw TCP server on 127.0.0.1 that reads one HTTP request per connection and hands the
+    socket to ``respond``; it stops (and stops dribbling) when the block ends."""
 
-    def __init__(self, script: bytes) -> None:
-        self.script = script
+    def __init__(self, respond: Any, tls: ssl.SSLContext | None = None) -> None:
+        self.respond = respond
+        self.tls = tls
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
         self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        self.requests: list[bytes] = []
         self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.done = threading.Event()
 
-    def __enter__(self) -> RawPeer:
+    def __enter__(self) -> HttpPeer:
         self.thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.done.set()
-        self.thread.join(5)
+        self.stop.set()
+        self.thread.join(10)
         self.listener.close()
 
     def _serve(self) -> None:
-        peer, _ = self.listener.accept()
-        with peer:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                request += peer.recv(4096)
-            key = re.search(rb"Sec-WebSocket-Key: (\S+)", request, re.IGNORECASE)
-            assert key is not None
-            magic = key.group(1) + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-            accept = base64.b64encode(hashlib.sha1(magic).digest())
-            peer.sendall(
-                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                b"Connection: Upgrade\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
-                b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n" + self.script
-            )
-            self.done.wait(5)
+        while not self.stop.is_set():
+            try:
+                peer, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            try:
+                if self.tls is not None:
+                    peer = self.tls.wrap_socket(peer, server_side=True)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = peer.recv(4096)
+                    if not chunk:
+                        break
+                    request += chunk
+                self.requests.append(request)
+                self.respond(peer, request, self.stop)
+            except OSError:
+                pass
+            finally:
+                peer.close()
+
+
+def accept_header(request: bytes) -> bytes:
+    key = re.search(rb"Sec-WebSocket-Key: (\S+)", request, re.IGNORECASE)
+    assert key is not None
+    magic = key.group(1) + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    return b"Sec-WebSocket-Accept: " + base64.b64encode(hashlib.sha1(magic).digest()) + b"\r\n"
+
+
+def switching(request: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Protocol: ocpp1.6\r\n" + accept_header(request) + b"\r\n"
+    )
 
 
 def text_frame(text: str) -> bytes:
@@ -389,13 +417,18 @@ def text_frame(text: str) -> bytes:
 
 @contextmanager
 def raw_connection(script: bytes) -> Iterator[Connection]:
-    """Our connection to a RawPeer sending ``script``; closed after the peer hangs up."""
-    with RawPeer(script) as peer:
+    """Our connection to a peer that sends ``script`` after the upgrade; closed after it."""
+
+    def send_script(peer: socket.socket, request: bytes, stop: threading.Event) -> None:
+        peer.sendall(switching(request) + script)
+        stop.wait(5)
+
+    with HttpPeer(send_script) as peer:
         connection = Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), timeout=5)
         try:
             yield connection
         finally:
-            peer.done.set()
+            peer.stop.set()
             connection.close()
 
 
@@ -416,3 +449,135 @@ def test_a_peer_stalling_mid_frame_times_out() -> None:
 def test_invalid_utf8_text_arrives_as_bytes() -> None:
     with raw_connection(bytes([0x81, 2]) + b"\xff\xfe") as connection:
         assert connection.recv(5) == b"\xff\xfe"
+
+
+# Hostile servers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirects_are_refused_and_credentials_stay(status: int) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as capture:
+        capture.setblocking(False)
+        port = capture.getsockname()[1]
+        elsewhere = f"ws://CP1:{SECRET}@127.0.0.1:{port}/ocpp/CP1"
+
+        def redirect(peer: socket.socket, _: bytes, __: threading.Event) -> None:
+            peer.sendall(
+                f"HTTP/1.1 {status} Moved\r\nLocation: {elsewhere}\r\n"
+                "Content-Length: 0\r\n\r\n".encode()
+            )
+
+        with HttpPeer(redirect) as peer, pytest.raises(HandshakeError) as caught:
+            Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), password=SECRET)
+        with pytest.raises(BlockingIOError):
+            capture.accept()  # nobody came
+    message = str(caught.value)
+    assert caught.value.status == status
+    assert f"redirects to ws://***@127.0.0.1:{port}/ocpp/CP1" in message
+    assert "not followed" in message
+    assert SECRET not in message
+
+
+def dribble(peer: socket.socket, request: bytes, stop: threading.Event) -> None:
+    for byte in switching(request):
+        if stop.wait(0.05):
+            return
+        peer.sendall(bytes([byte]))
+
+
+def flood_headers(peer: socket.socket, request: bytes, stop: threading.Event) -> None:
+    peer.sendall(b"HTTP/1.1 101 Switching Protocols\r\n")
+    for _ in range(100):
+        if stop.is_set():
+            return
+        peer.sendall(b"X-Flood: 1\r\n" * 1000)
+
+
+def long_header(peer: socket.socket, request: bytes, stop: threading.Event) -> None:
+    peer.sendall(b"HTTP/1.1 101 Switching Protocols\r\nX-Long: " + b"a" * 100_000)
+
+
+@pytest.mark.parametrize(
+    ("respond", "message"),
+    [
+        (dribble, r"the WebSocket upgrade did not complete within 0\.3 s"),
+        (flood_headers, r"oversized answer to the WebSocket upgrade: .*128 headers"),
+        (long_header, r"oversized answer to the WebSocket upgrade: .*no more than 8192 bytes"),
+    ],
+)
+def test_the_upgrade_is_bounded_in_time_and_size(respond: Any, message: str) -> None:
+    # The dribble alone would take 8 s (160 bytes, one each 50 ms): the deadline stops it.
+    with HttpPeer(respond) as peer, pytest.raises(ConnectError, match=message):
+        Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), timeout=0.3)
+
+
+@pytest.mark.parametrize("fragmented", [False, True], ids=["one frame", "fragments"])
+def test_a_message_over_max_frame_closes_with_1009(fragmented: bool) -> None:
+    codes: list[int | None] = []
+
+    async def big(connection: ServerConnection) -> None:
+        await connection.recv()
+        if fragmented:
+            await connection.send(["x" * 600, "x" * 600])
+        else:
+            await connection.send("x" * 1200)
+        await connection.wait_closed()
+        codes.append(connection.close_code)
+
+    with ServerThread(big, max_size=None) as server:
+        connection = Connection.open(endpoint(server.url()), timeout=5, max_frame=1000)
+        connection.send("[]")
+        with pytest.raises(ConnectionClosed, match=r"over the 1,000-byte limit .*1009"):
+            connection.recv(5)
+        connection.close()
+    assert codes == [1009]
+
+
+def test_max_frame_must_be_positive(echo_server: ServerThread) -> None:
+    with pytest.raises(InputError, match="at least 1 byte"):
+        Connection.open(endpoint(echo_server.url()), max_frame=0)
+
+
+def test_a_tls_send_the_peer_never_reads_ends_at_its_deadline(tmp_path: Path) -> None:
+    tls = Tls(tmp_path)
+
+    def never_read(peer: socket.socket, request: bytes, stop: threading.Event) -> None:
+        peer.sendall(switching(request))
+        stop.wait(10)
+
+    with HttpPeer(never_read, tls=tls.server_context()) as peer:
+        where = endpoint(f"wss://127.0.0.1:{peer.port}/CP1")
+        connection = Connection.open(where, tls=tls_context(str(tls.ca)), timeout=5)
+        megabyte = "x" * 1_000_000
+        with pytest.raises(CallTimeout, match=r"could not send within 0\.2 s"):
+            for _ in range(100):  # the socket buffers fill within a few
+                connection.send(megabyte, timeout=0.2)
+        assert connection.closed
+        with pytest.raises(ConnectionClosed):
+            connection.send("[]")
+        connection.close()
+
+
+def test_close_ends_a_recv_waiting_in_another_thread(echo_server: ServerThread) -> None:
+    connection = Connection.open(endpoint(echo_server.url()), timeout=5)
+    outcome: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            connection.recv(60)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=wait)
+    reader.start()
+    time.sleep(0.1)  # the reader is waiting by now (the test passes either way)
+    connection.close()
+    reader.join(10)
+    assert not reader.is_alive()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ConnectionClosed)
+
+
+def test_repr_hides_nothing_secret_and_escapes() -> None:
+    where = endpoint("ws://cs/ocpp", "CP\x1b[31m")
+    assert repr(where) == "Endpoint(url='ws://cs/ocpp/CP%1B%5B31m', identity='CP\\x1b[31m')"

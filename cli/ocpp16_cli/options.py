@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["Ca", "Cert", "Identity", "Insecure", "Key", "Password"]
+__all__ = ["Ca", "Cert", "Identity", "Insecure", "Key", "MaxFrame", "Password"]
 
 Identity = Annotated[
     str | None,
@@ -40,4 +40,15 @@ Key = Annotated[
 ]
 Insecure = Annotated[
     bool, typer.Option("--insecure", help="Do not verify the server's certificate.")
+]
+MaxFrame = Annotated[
+    int | None,
+    typer.Option(
+        "--max-frame",
+        metavar="BYTES",
+        min=1,
+        help="Largest message accepted from the central system; a bigger one closes the"
+        " connection (1009, exit code 7). Default 10 MiB (ocpp16.limits.MAX_FRAME_BYTES).",
+        show_default=False,
+    ),
 ]

@@ -41,6 +41,7 @@ from ocpp16.conformance.grading import (
 from ocpp16.conformance.report import Report
 from ocpp16.errors import CallTimeout, ConnectionClosed, FrameError, OcppError, TransportError
 from ocpp16.frames import CALLERROR, CALLRESULT, CallErrorFrame, CallResult
+from ocpp16.limits import MAX_FRAME_BYTES
 
 __all__ = ["STOP_AFTER_UNANSWERED", "CheckInterrupted", "CheckOptions", "run_check"]
 
@@ -65,6 +66,7 @@ class CheckOptions:
     key: str | None = None
     insecure: bool = False
     timeout: float = 5.0
+    max_frame: int = MAX_FRAME_BYTES
     seed: int = 0
     actions: tuple[str, ...] = ()
     cs_actions: bool = False
@@ -108,6 +110,7 @@ class _Session:
             key=o.key,
             insecure=o.insecure,
             timeout=o.timeout,
+            max_frame=o.max_frame,
         )
         # Central systems may refuse other calls before a BootNotification; its answer is not
         # graded here (the BootNotification cases are), but silence ends the run.

@@ -11,7 +11,7 @@ import typer
 
 from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, Password
+from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, MaxFrame, Password
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,6 +39,7 @@ def check(
     cert: Cert = None,
     key: Key = None,
     insecure: Insecure = False,
+    max_frame: MaxFrame = None,
     actions: Annotated[
         str | None,
         typer.Option(
@@ -83,6 +84,7 @@ def check(
     from ocpp16.conformance.cases import build_cases
     from ocpp16.conformance.runner import CheckInterrupted, CheckOptions
     from ocpp16.errors import InputError
+    from ocpp16.limits import MAX_FRAME_BYTES
     from ocpp16.transport import endpoint
     from ocpp16_cli.output import make_console
 
@@ -100,6 +102,7 @@ def check(
         key=None if key is None else str(key),
         insecure=insecure,
         timeout=timeout,
+        max_frame=MAX_FRAME_BYTES if max_frame is None else max_frame,
         seed=seed,
         actions=tuple(names),
         cs_actions=cs_actions or cs_named,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, Password
+from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, MaxFrame, Password
 
 if TYPE_CHECKING:
     from random import Random
@@ -80,6 +80,7 @@ def send(
     cert: Cert = None,
     key: Key = None,
     insecure: Insecure = False,
+    max_frame: MaxFrame = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per exchange, for scripts.")
     ] = False,
@@ -143,7 +144,12 @@ def send(
         tls = tls_context(_str(ca), _str(cert), _str(key), insecure)
     handler = answer_not_implemented if answer is Answer.NOT_IMPLEMENTED else answer_random
     first: OcppError | None = None
-    connection = Connection.open(where, password=password, tls=tls, timeout=timeout)
+    from ocpp16.limits import MAX_FRAME_BYTES
+
+    limit = MAX_FRAME_BYTES if max_frame is None else max_frame
+    connection = Connection.open(
+        where, password=password, tls=tls, timeout=timeout, max_frame=limit
+    )
     with ChargePoint(connection, timeout=timeout, on_call=handler) as cp:
         for action, (payload, checked) in zip(chosen, payloads, strict=True):
             record = cp.call_raw(action.name, payload)
