@@ -27,6 +27,8 @@ __all__ = [
     "make_console",
     "print_exchange",
     "print_note",
+    "print_request",
+    "print_response",
     "utc_now",
 ]
 
@@ -75,6 +77,14 @@ def print_exchange(
     arrived. ``problem`` (shown in red) says what was wrong; ``note`` (dim) adds context such as
     who sent the request.
     """
+    print_request(console, name, request, identity=identity, note=note)
+    print_response(console, response, problem=problem)
+
+
+def print_request(
+    console: Console, name: str, request: Any, *, identity: str | None = None, note: str = ""
+) -> None:
+    """The first half of an exchange, printed before the answer comes (``send`` does)."""
     from rich.text import Text
 
     heading = Text()
@@ -86,6 +96,13 @@ def print_exchange(
     console.print(heading)
     console.print("Request:", style="dim")
     _print_frame(console, request)
+    console.file.flush()
+
+
+def print_response(console: Console, response: Any | None, *, problem: str = "") -> None:
+    """The second half of an exchange: the answer (None: none came) and what was wrong."""
+    from rich.text import Text
+
     console.print("Response:", style="dim")
     if response is None:
         console.print("(no answer)", style="yellow")
