@@ -9,7 +9,6 @@ any. Command modules import the SDK inside their functions for the same reason.
 from __future__ import annotations
 
 import importlib
-from difflib import get_close_matches
 from typing import Annotated, Any, Final, NamedTuple, NoReturn
 
 import typer
@@ -68,6 +67,8 @@ class _Group(TyperGroup):
         if name in COMMANDS:
             return name, self._load(name), args[1:]
         if not name.startswith("-"):
+            from difflib import get_close_matches
+
             close = get_close_matches(name, COMMANDS, n=1)
             ctx.fail(f"no such command {name!r}" + (f"; did you mean {close[0]}?" if close else ""))
         return super().resolve_command(ctx, args)
