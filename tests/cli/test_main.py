@@ -121,6 +121,24 @@ def test_each_command_loads_with_the_summary_the_root_shows(name: str) -> None:
     assert (command.help or "").splitlines()[0] == COMMANDS[name].summary
 
 
+def test_the_table_names_every_command_and_its_module() -> None:
+    """A command added to a module but not to COMMANDS would never be found."""
+    import importlib
+    import pkgutil
+
+    import ocpp16_cli.commands
+    import typer
+
+    for found in pkgutil.iter_modules(ocpp16_cli.commands.__path__):
+        importlib.import_module(f"ocpp16_cli.commands.{found.name}")
+    where = {
+        info.name or typer.main.get_command_name(info.callback.__name__): info.callback.__module__
+        for info in app.registered_commands
+        if info.callback is not None
+    }
+    assert where == {name: f"ocpp16_cli.commands.{e.module}" for name, e in COMMANDS.items()}
+
+
 @pytest.mark.parametrize(
     ("words", "expected"),
     [("ocpp16 se", {"send", "serve"}), ("ocpp16 send --ti", {"--timeout"})],
