@@ -1,29 +1,116 @@
 """The root ``ocpp16`` app. Commands live one per module; errors become exit codes here only.
 
-Command modules import the SDK inside their functions, so ``ocpp16 --help`` and each command
-load only what they use.
+Start-up builds only the command that runs: the root group knows every command's name, module
+and one-line help from :data:`COMMANDS`, and imports a command's module (whose ``@app.command()``
+registers it) when that command is invoked. ``ocpp16 --help`` lists them all without importing
+any. Command modules import the SDK inside their functions for the same reason.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import Annotated, Any, Final, NamedTuple, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from ocpp16_cli.exit_codes import exit_code_for
+from ocpp16_cli.exit_codes import ExitCode, exit_code_for
 
-__all__ = ["app", "run"]
+__all__ = ["COMMANDS", "app", "run"]
+
+
+class Entry(NamedTuple):
+    """Where a command lives, and the line ``ocpp16 --help`` shows for it."""
+
+    module: str
+    summary: str
+
+
+#: Every command, in the order ``ocpp16 --help`` lists them. A test checks each summary is the
+#: first line of the command's docstring.
+COMMANDS: Final = {
+    "list": Entry("catalog", "The 28 OCPP 1.6 actions and who sends each."),
+    "schema": Entry("catalog", "Print the JSON schema of an action's request (or response)."),
+    "random": Entry("catalog", "Print a random schema-valid payload (no network)."),
+    "send": Entry(
+        "send", "Send CALLs to a central system as a charge point and show each exchange."
+    ),
+    "serve": Entry("serve", "Run a central system that validates every CALL and answers it."),
+    "check": Entry(
+        "check",
+        "Connect as a charge point, send valid and invalid messages, and grade every answer.",
+    ),
+}
 
 
 class _Group(TyperGroup):
-    """Turns every OcppError a command raises into one line on stderr and its exit code."""
+    """Loads commands on demand; turns errors into one line on stderr and an exit code.
 
-    def invoke(self, ctx: Any) -> Any:  # typer vendors click; its Context is private
+    Bad option values and other usage errors (Typer would draw a box) and every OcppError a
+    command raises end here, so each command only raises.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:  # typer vendors click; its Context is private
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command, or for help and completion of names a stand-in holding its summary."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        return TyperCommand(name=cmd_name, short_help=entry.summary, help=entry.summary)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name = args[0]
+        if name in COMMANDS:
+            return name, self._load(name), args[1:]
+        if not name.startswith("-"):
+            from difflib import get_close_matches
+
+            close = get_close_matches(name, COMMANDS, n=1)
+            ctx.fail(f"no such command {name!r}" + (f"; did you mean {close[0]}?" if close else ""))
+        return super().resolve_command(ctx, args)
+
+    def _load(self, name: str) -> Any:
+        """Import the module of command ``name`` and build its click command (once)."""
+        if name not in self.commands:
+            module = f"ocpp16_cli.commands.{COMMANDS[name].module}"
+            importlib.import_module(module)
+            for info in app.registered_commands:
+                if info.callback is not None and info.callback.__module__ == module:
+                    command = typer.main.get_command_from_info(
+                        info,
+                        pretty_exceptions_short=app.pretty_exceptions_short,
+                        rich_markup_mode=app.rich_markup_mode,
+                    )
+                    self.commands.setdefault(command.name or name, command)
+        return self.commands[name]
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:  # the root's own options: no context to exit through yet
+            _usage_error(exc)
+
+    def invoke(self, ctx: Any) -> Any:
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
         from ocpp16.errors import OcppError
 
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _usage_error(exc)
         except OcppError as exc:
             typer.echo(f"ocpp16: error: {exc}", err=True)
             ctx.exit(int(exit_code_for(exc)))
@@ -32,24 +119,51 @@ class _Group(TyperGroup):
             ctx.exit(130)
 
 
+def _usage_error(exc: Any) -> NoReturn:
+    """A bad option value, a missing argument, an unknown option: one line, exit code 2."""
+    from ocpp16._text import printable, shorten
+
+    message = exc.format_message().strip().rstrip(".")
+    message = message[:1].lower() + message[1:]
+    where = exc.ctx.command_path if exc.ctx is not None else "ocpp16"
+    text = shorten(printable(message))
+    typer.echo(f"ocpp16: error: {text} (see '{where} --help')", err=True)
+    raise typer.Exit(int(ExitCode.USAGE))
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"ocpp16 {version('ocpp16')}")
+        except PackageNotFoundError:
+            typer.echo("ocpp16 (not installed: version unknown)")
+        raise typer.Exit()
+
+
 app = typer.Typer(
     name="ocpp16",
     cls=_Group,
     help="Send, serve and check OCPP 1.6-J messages.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Send, serve and check OCPP 1.6-J messages."""
+
+
 def run() -> None:
     """Console-script entry point."""
-    app()
-
-
-# Each command module adds its command(s) to `app` when imported.
-from ocpp16_cli import commands  # noqa: E402, F401
-
-if __name__ == "__main__":
-    run()
+    app(prog_name="ocpp16")  # also under `python -m ocpp16`, so completion keys on one name

@@ -35,6 +35,8 @@ __all__ = [
     "make_console",
     "print_exchange",
     "print_note",
+    "print_request",
+    "print_response",
     "safe_text",
     "shown_frame",
     "utc_now",
@@ -113,6 +115,20 @@ def print_exchange(
     arrived. ``problem`` (shown in red) says what was wrong; ``note`` (dim) adds context such as
     who sent the request. Frames are cut after ``max_print`` bytes.
     """
+    print_request(console, name, request, identity=identity, note=note, max_print=max_print)
+    print_response(console, response, problem=problem, max_print=max_print)
+
+
+def print_request(
+    console: Console,
+    name: str,
+    request: Any,
+    *,
+    identity: str | None = None,
+    note: str = "",
+    max_print: int = MAX_PRINTED_FRAME_BYTES,
+) -> None:
+    """The first half of an exchange, printed before the answer comes (``send`` does)."""
     from rich.text import Text
 
     heading = Text()
@@ -124,6 +140,19 @@ def print_exchange(
     console.print(heading)
     console.print("Request:", style="dim")
     _print_frame(console, request, max_print)
+    console.file.flush()
+
+
+def print_response(
+    console: Console,
+    response: Any | None,
+    *,
+    problem: str = "",
+    max_print: int = MAX_PRINTED_FRAME_BYTES,
+) -> None:
+    """The second half of an exchange: the answer (None: none came) and what was wrong."""
+    from rich.text import Text
+
     console.print("Response:", style="dim")
     if response is None:
         console.print("(no answer)", style="yellow")

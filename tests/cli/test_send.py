@@ -501,12 +501,14 @@ def test_terminal_output_has_the_plain_layout_in_colour(
     )
     plain = _Printer(as_json=False)
     assert plain.console is None  # not a terminal under pytest
-    plain.exchange(record, checked=True)
+    plain.request("Heartbeat", record.request)
+    plain.response(record, checked=True)
     piped = capsys.readouterr().out
     terminal = _Printer(as_json=False)
     screen = StringIO()
     terminal.console = Console(file=screen, force_terminal=True, soft_wrap=True, highlight=False)
-    terminal.exchange(record, checked=True)
+    terminal.request("Heartbeat", record.request)
+    terminal.response(record, checked=True)
     coloured = screen.getvalue()
     assert "\x1b[" in coloured
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == piped

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
@@ -127,3 +130,90 @@ def test_python_dash_m_and_help() -> None:
     for option in ("--url", "--param", "--full", "--seed", "--id", "--timeout", "--json"):
         assert option in done.stdout
     assert SECRET not in done.stdout
+
+
+# Each CALL shows as it goes out, its answer when it comes -------------------------------------
+
+
+class HeldAnswers:
+    """A central system that answers each CALL only when the test releases it."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.answered: list[str] = []
+
+    async def handler(self, connection: ServerConnection) -> None:
+        async for message in connection:
+            frame = json.loads(message)
+            await asyncio.to_thread(self.release.wait, 30)
+            self.release.clear()
+            self.answered.append(frame[1])
+            await connection.send(answer(frame))
+
+
+def read_request(process: subprocess.Popen[str]) -> list[str]:
+    """Lines up to the end of the next request block: heading, ``Request:``, the CALL as JSON."""
+    assert process.stdout is not None
+    lines = [process.stdout.readline().rstrip("\n") for _ in range(2)]
+    while not lines[-1].startswith("]"):
+        line = process.stdout.readline()
+        assert line, "the output ended inside a request: " + "\n".join(lines)
+        lines.append(line.rstrip("\n"))
+    return lines
+
+
+def start_send(url: str, *actions: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(OCPP16), "send", *actions, "--url", url, "--timeout", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_each_call_shows_before_its_answer_arrives() -> None:
+    held = HeldAnswers()
+    with ServerThread(held.handler) as server:
+        process = start_send(server.url(), "BootNotification", "Heartbeat")
+        try:
+            for action in ("BootNotification", "Heartbeat"):
+                block = read_request(process)
+                assert block[:2] == [f"{action}Request", "Request:"]
+                call = json.loads("\n".join(block[2:]))
+                assert call[0] == 2
+                assert call[2] == action
+                assert call[1] not in held.answered  # shown while its answer is still held back
+                held.release.set()
+                assert process.stdout is not None
+                assert process.stdout.readline() == "Response:\n"
+                response = [process.stdout.readline()]
+                while not response[-1].startswith("]"):
+                    response.append(process.stdout.readline())
+                assert json.loads("".join(response))[:2] == [3, call[1]]
+            out, err = process.communicate(timeout=30)
+        finally:
+            held.release.set()
+            process.kill()
+            process.wait(30)
+    assert process.returncode == 0, err
+    assert out == ""
+    assert err == ""
+
+
+def test_ctrl_c_while_waiting_leaves_the_call_on_screen() -> None:
+    held = HeldAnswers()
+    with ServerThread(held.handler) as server:
+        process = start_send(server.url(), "Authorize")
+        try:
+            block = read_request(process)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+        finally:
+            held.release.set()
+            process.kill()
+            process.wait(30)
+    assert block[0] == "AuthorizeRequest"
+    assert json.loads("\n".join(block[2:]))[2] == "Authorize"
+    assert process.returncode == 130
+    assert "Response:" not in out
+    assert err == "ocpp16: interrupted\n"

@@ -22,10 +22,9 @@ from typing import Any, TypeVar
 
 import pytest
 import trustme
-from click.testing import Result
 from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol

@@ -1,8 +1,4 @@
-"""One module per command; importing this package registers them all on the root app."""
+"""One module per command, each registering its command(s) on the root app when imported.
 
-from ocpp16_cli.commands import (
-    catalog,  # noqa: F401
-    check,  # noqa: F401
-    send,  # noqa: F401
-    serve,  # noqa: F401
-)
+The root group imports a module only when one of its commands runs (see ``ocpp16_cli.main``).
+"""

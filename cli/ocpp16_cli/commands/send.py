@@ -143,6 +143,8 @@ def send(
     if ca is not None or cert is not None or key is not None or insecure:
         tls = tls_context(_str(ca), _str(cert), _str(key), insecure)
     handler = answer_not_implemented if answer is Answer.NOT_IMPLEMENTED else answer_random
+    from ocpp16.frames import Call, new_id
+
     first: OcppError | None = None
     from ocpp16.limits import MAX_FRAME_BYTES
 
@@ -150,10 +152,13 @@ def send(
     connection = Connection.open(
         where, password=password, tls=tls, timeout=timeout, max_frame=limit
     )
-    with ChargePoint(connection, timeout=timeout, on_call=handler) as cp:
+    with ChargePoint(connection, timeout=timeout, on_call=handler, on_event=show.event) as cp:
         for action, (payload, checked) in zip(chosen, payloads, strict=True):
-            record = cp.call_raw(action.name, payload)
-            show.exchange(record, checked)
+            # The CALL shows before it goes: a slow answer or Ctrl-C still leaves it on screen.
+            unique_id = new_id()
+            show.request(action.name, Call(unique_id, action.name, payload).to_list())
+            record = cp.call_raw(action.name, payload, unique_id=unique_id)
+            show.response(record, checked)
             first = first or record.error
             if record.verdict == "closed":
                 break
@@ -229,6 +234,8 @@ def _dry_run(
 class _Printer:
     """Exchanges as the original sender printed them (coloured on a terminal), or JSON lines.
 
+    For people each exchange prints in two halves: the request before it is sent, then what
+    arrived while waiting and the answer. ``--json`` prints one object per exchange once it ends.
     Plain text skips rich, whose import costs more than the rest of a send on a pipe.
     """
 
@@ -244,43 +251,44 @@ class _Printer:
         if self.as_json:
             self._line({"action": action, "request": frame, "validated": checked})
         else:
-            self._block(f"{action}Request", frame, None, [], dry=True)
+            self.request(action, frame)
 
-    def exchange(self, record: CallRecord, checked: bool) -> None:
+    def request(self, action: str, frame: list[Any]) -> None:
+        """The CALL about to go out (nothing with --json)."""
+        if self.as_json:
+            return
+        if self.console is not None:
+            from ocpp16_cli.output import print_request
+
+            print_request(self.console, f"{action}Request", frame)
+            return
+        from ocpp16_cli.output import frame_json
+
+        # The same layout as print_request, without importing rich.
+        typer.echo(f"{action}Request\nRequest:\n{frame_json(frame)}")
+
+    def response(self, record: CallRecord, checked: bool) -> None:
+        """The answer to the CALL shown last and what was wrong (the whole exchange with --json)."""
         if self.as_json:
             self._line(_record_json(record, checked))
             return
-        self._block(f"{record.action}Request", record.request, record.answer, _problems(record))
-        for event in record.events:
-            self._event(event)
+        answer, problems = record.answer, _problems(record)
+        if self.console is not None:
+            from ocpp16_cli.output import print_response
 
-    def _block(
-        self,
-        name: str,
-        request: list[Any],
-        answer: Any,
-        problems: list[str],
-        *,
-        dry: bool = False,
-    ) -> None:
-        from ocpp16_cli.output import frame_json, print_exchange
+            print_response(self.console, answer, problem="\n".join(problems))
+            return
+        from ocpp16_cli.output import frame_json
 
-        if self.console is not None and not dry:
-            problem = "\n".join(problems)
-            print_exchange(self.console, name, request, answer, problem=problem)
-            return
-        # The same layout as print_exchange, without importing rich.
-        typer.echo(name)
-        typer.echo("Request:")
-        typer.echo(frame_json(request))
-        if dry:
-            return
         typer.echo("Response:")
         typer.echo("(no answer)" if answer is None else frame_json(answer))
         for line in problems:
             typer.echo(line)
 
-    def _event(self, event: ClientEvent) -> None:
+    def event(self, event: ClientEvent) -> None:
+        """A frame that came while waiting, when it comes (--json: in the exchange's object)."""
+        if self.as_json:
+            return
         text = _event_text(event)
         if self.console is not None:
             from ocpp16_cli.output import print_note
