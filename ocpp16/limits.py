@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "MAX_DESCRIPTION_CHARS",
     "MAX_ECHO_CHARS",
     "MAX_FRAME_BYTES",
     "MAX_NESTING_DEPTH",
     "MAX_PRINTED_FRAME_BYTES",
+    "MAX_VIOLATIONS_LISTED",
 ]
 
 #: Largest incoming WebSocket message accepted (bytes); larger ones close the connection (1009).
@@ -28,3 +30,9 @@ MAX_PRINTED_FRAME_BYTES: Final = 64 * 1024
 
 #: Longest peer-controlled value echoed inside a one-line message (an error, a log line).
 MAX_ECHO_CHARS: Final = 200
+
+#: Most schema violations listed in one CALLERROR description; the rest are counted ("and N more").
+MAX_VIOLATIONS_LISTED: Final = 10
+
+#: Longest CALLERROR description built from violations (characters).
+MAX_DESCRIPTION_CHARS: Final = 2000

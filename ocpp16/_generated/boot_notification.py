@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
 from ocpp16._generated.enums import RegistrationStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["BootNotificationRequest", "BootNotificationResponse"]
 
@@ -45,12 +50,57 @@ class BootNotificationResponse(Response):
         _set(self, "interval", _rnd.integer(r, 1, 86400))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+            "currentTime": _format_date_time(self.current_time),
+            "interval": self.interval,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(BootNotificationResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = RegistrationStatus._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, RegistrationStatus, errs, "$.status")
+        _set(self, "status", v)
+        v = d.get("currentTime", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.currentTime")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.currentTime")
+        _set(self, "current_time", v)
+        v = d.get("interval", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.interval")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.interval")
+        _set(self, "interval", v)
+        if len(d) != n:
+            _c.extra(d, ("status", "currentTime", "interval"), errs)
+        return self if len(errs) == k else _BAD
+
 
 @attrs.define(kw_only=True)
 class BootNotificationRequest(Request["BootNotificationResponse"]):
     """BootNotification request: Announce the charge point after (re)boot and ask to be accepted. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "BootNotification"
+    RESPONSE = BootNotificationResponse
 
     charge_point_vendor: str = attrs.field(
         validator=_v.field(_v.string(20)), metadata={"wire": "chargePointVendor"}
@@ -105,3 +155,124 @@ class BootNotificationRequest(Request["BootNotificationResponse"]):
         _set(self, "meter_type", _rnd.string(r, 25) if full else None)
         _set(self, "meter_serial_number", _rnd.string(r, 25) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "chargePointVendor": self.charge_point_vendor,
+            "chargePointModel": self.charge_point_model,
+        }
+        v: Any
+        if (v := self.charge_point_serial_number) is not None:
+            d["chargePointSerialNumber"] = v
+        if (v := self.charge_box_serial_number) is not None:
+            d["chargeBoxSerialNumber"] = v
+        if (v := self.firmware_version) is not None:
+            d["firmwareVersion"] = v
+        if (v := self.iccid) is not None:
+            d["iccid"] = v
+        if (v := self.imsi) is not None:
+            d["imsi"] = v
+        if (v := self.meter_type) is not None:
+            d["meterType"] = v
+        if (v := self.meter_serial_number) is not None:
+            d["meterSerialNumber"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(BootNotificationRequest)
+        v = d.get("chargePointVendor", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargePointVendor")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.chargePointVendor")
+        _set(self, "charge_point_vendor", v)
+        v = d.get("chargePointModel", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargePointModel")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.chargePointModel")
+        _set(self, "charge_point_model", v)
+        v = d.get("chargePointSerialNumber", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                v = _c.string(v, 25, errs, "$.chargePointSerialNumber")
+        _set(self, "charge_point_serial_number", v)
+        v = d.get("chargeBoxSerialNumber", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                v = _c.string(v, 25, errs, "$.chargeBoxSerialNumber")
+        _set(self, "charge_box_serial_number", v)
+        v = d.get("firmwareVersion", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                v = _c.string(v, 50, errs, "$.firmwareVersion")
+        _set(self, "firmware_version", v)
+        v = d.get("iccid", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.iccid")
+        _set(self, "iccid", v)
+        v = d.get("imsi", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.imsi")
+        _set(self, "imsi", v)
+        v = d.get("meterType", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                v = _c.string(v, 25, errs, "$.meterType")
+        _set(self, "meter_type", v)
+        v = d.get("meterSerialNumber", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                v = _c.string(v, 25, errs, "$.meterSerialNumber")
+        _set(self, "meter_serial_number", v)
+        if len(d) != n:
+            _c.extra(
+                d,
+                (
+                    "chargePointVendor",
+                    "chargePointModel",
+                    "chargePointSerialNumber",
+                    "chargeBoxSerialNumber",
+                    "firmwareVersion",
+                    "iccid",
+                    "imsi",
+                    "meterType",
+                    "meterSerialNumber",
+                ),
+                errs,
+            )
+        return self if len(errs) == k else _BAD

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
+from typing import Any
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
 from ocpp16._generated.enums import (
     AuthorizationStatus,
     ChargingProfileKindType,
@@ -26,6 +31,7 @@ from ocpp16._generated.enums import (
 from ocpp16._model import Model
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = [
     "AuthorizationData",
@@ -67,6 +73,53 @@ class IdTagInfo(Model):
         _set(self, "parent_id_tag", _rnd.string(r, 20) if full else None)
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        v: Any
+        if (v := self.expiry_date) is not None:
+            d["expiryDate"] = _format_date_time(v)
+        if (v := self.parent_id_tag) is not None:
+            d["parentIdTag"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(IdTagInfo)
+        v = d.get("expiryDate", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.expiryDate")
+        _set(self, "expiry_date", v)
+        v = d.get("parentIdTag", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.parentIdTag")
+        _set(self, "parent_id_tag", v)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = AuthorizationStatus._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, AuthorizationStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("expiryDate", "parentIdTag", "status"), errs)
+        return self if len(errs) == k else _BAD
+
 
 @attrs.define(kw_only=True)
 class AuthorizationData(Model):
@@ -89,6 +142,49 @@ class AuthorizationData(Model):
         _set(self, "id_tag", _rnd.string(r, 20))
         _set(self, "id_tag_info", IdTagInfo.random(full, r) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "idTag": self.id_tag,
+        }
+        v: Any
+        if (v := self.id_tag_info) is not None:
+            d["idTagInfo"] = v.to_dict()
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(AuthorizationData)
+        v = d.get("idTag", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTag")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.idTag")
+        _set(self, "id_tag", v)
+        v = d.get("idTagInfo", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = IdTagInfo._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".idTagInfo")
+            else:
+                v = _c.wrong(v, "object", errs, "$.idTagInfo")
+        _set(self, "id_tag_info", v)
+        if len(d) != n:
+            _c.extra(d, ("idTag", "idTagInfo"), errs)
+        return self if len(errs) == k else _BAD
 
 
 @attrs.define(kw_only=True)
@@ -114,6 +210,52 @@ class ChargingSchedulePeriod(Model):
         _set(self, "limit", _rnd.tenths(r, 0, 5000))
         _set(self, "number_phases", _rnd.integer(r, 1, 3) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "startPeriod": self.start_period,
+            "limit": self.limit,
+        }
+        v: Any
+        if (v := self.number_phases) is not None:
+            d["numberPhases"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChargingSchedulePeriod)
+        v = d.get("startPeriod", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.startPeriod")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.startPeriod")
+        _set(self, "start_period", v)
+        v = d.get("limit", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.limit")
+        else:
+            n += 1
+            v = _c.number(v, errs, "$.limit")
+        _set(self, "limit", v)
+        v = d.get("numberPhases", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.numberPhases")
+        _set(self, "number_phases", v)
+        if len(d) != n:
+            _c.extra(d, ("startPeriod", "limit", "numberPhases"), errs)
+        return self if len(errs) == k else _BAD
 
 
 @attrs.define(kw_only=True)
@@ -158,6 +300,86 @@ class ChargingSchedule(Model):
         _set(self, "start_schedule", _rnd.date_time(r) if full else None)
         _set(self, "min_charging_rate", _rnd.tenths(r, 0, 1000) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "chargingRateUnit": self.charging_rate_unit._value_,
+            "chargingSchedulePeriod": [x.to_dict() for x in self.charging_schedule_period],
+        }
+        v: Any
+        if (v := self.duration) is not None:
+            d["duration"] = v
+        if (v := self.start_schedule) is not None:
+            d["startSchedule"] = _format_date_time(v)
+        if (v := self.min_charging_rate) is not None:
+            d["minChargingRate"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChargingSchedule)
+        v = d.get("duration", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.duration")
+        _set(self, "duration", v)
+        v = d.get("startSchedule", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.startSchedule")
+        _set(self, "start_schedule", v)
+        v = d.get("chargingRateUnit", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingRateUnit")
+        else:
+            n += 1
+            m = ChargingRateUnitType._value2member_map_.get(v) if type(v) is str else None
+            v = (
+                m
+                if m is not None
+                else _c.member(v, ChargingRateUnitType, errs, "$.chargingRateUnit")
+            )
+        _set(self, "charging_rate_unit", v)
+        v = d.get("chargingSchedulePeriod", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingSchedulePeriod")
+        else:
+            n += 1
+            v = _c.objects(
+                v, ChargingSchedulePeriod._parse, 0, errs, "$.chargingSchedulePeriod", site=None
+            )
+        _set(self, "charging_schedule_period", v)
+        v = d.get("minChargingRate", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.number(v, errs, "$.minChargingRate")
+        _set(self, "min_charging_rate", v)
+        if len(d) != n:
+            _c.extra(
+                d,
+                (
+                    "duration",
+                    "startSchedule",
+                    "chargingRateUnit",
+                    "chargingSchedulePeriod",
+                    "minChargingRate",
+                ),
+                errs,
+            )
+        return self if len(errs) == k else _BAD
 
 
 @attrs.define(kw_only=True)
@@ -214,6 +436,135 @@ class ChargingProfile(Model):
         _set(self, "valid_to", _rnd.date_time(r) if full else None)
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "chargingProfileId": self.charging_profile_id,
+            "stackLevel": self.stack_level,
+            "chargingProfilePurpose": self.charging_profile_purpose._value_,
+            "chargingProfileKind": self.charging_profile_kind._value_,
+            "chargingSchedule": self.charging_schedule.to_dict(),
+        }
+        v: Any
+        if (v := self.transaction_id) is not None:
+            d["transactionId"] = v
+        if (v := self.recurrency_kind) is not None:
+            d["recurrencyKind"] = v._value_
+        if (v := self.valid_from) is not None:
+            d["validFrom"] = _format_date_time(v)
+        if (v := self.valid_to) is not None:
+            d["validTo"] = _format_date_time(v)
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChargingProfile)
+        v = d.get("chargingProfileId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingProfileId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.chargingProfileId")
+        _set(self, "charging_profile_id", v)
+        v = d.get("transactionId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.transactionId")
+        _set(self, "transaction_id", v)
+        v = d.get("stackLevel", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.stackLevel")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.stackLevel")
+        _set(self, "stack_level", v)
+        v = d.get("chargingProfilePurpose", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingProfilePurpose")
+        else:
+            n += 1
+            m = ChargingProfilePurposeType._value2member_map_.get(v) if type(v) is str else None
+            v = (
+                m
+                if m is not None
+                else _c.member(v, ChargingProfilePurposeType, errs, "$.chargingProfilePurpose")
+            )
+        _set(self, "charging_profile_purpose", v)
+        v = d.get("chargingProfileKind", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingProfileKind")
+        else:
+            n += 1
+            m = ChargingProfileKindType._value2member_map_.get(v) if type(v) is str else None
+            v = (
+                m
+                if m is not None
+                else _c.member(v, ChargingProfileKindType, errs, "$.chargingProfileKind")
+            )
+        _set(self, "charging_profile_kind", v)
+        v = d.get("recurrencyKind", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = RecurrencyKindType._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, RecurrencyKindType, errs, "$.recurrencyKind")
+        _set(self, "recurrency_kind", v)
+        v = d.get("validFrom", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.validFrom")
+        _set(self, "valid_from", v)
+        v = d.get("validTo", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.validTo")
+        _set(self, "valid_to", v)
+        v = d.get("chargingSchedule", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingSchedule")
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = ChargingSchedule._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".chargingSchedule")
+            else:
+                v = _c.wrong(v, "object", errs, "$.chargingSchedule")
+        _set(self, "charging_schedule", v)
+        if len(d) != n:
+            _c.extra(
+                d,
+                (
+                    "chargingProfileId",
+                    "transactionId",
+                    "stackLevel",
+                    "chargingProfilePurpose",
+                    "chargingProfileKind",
+                    "recurrencyKind",
+                    "validFrom",
+                    "validTo",
+                    "chargingSchedule",
+                ),
+                errs,
+            )
+        return self if len(errs) == k else _BAD
+
 
 @attrs.define(kw_only=True)
 class KeyValue(Model):
@@ -236,6 +587,53 @@ class KeyValue(Model):
         _set(self, "readonly", _rnd.boolean(r))
         _set(self, "value", _rnd.string(r, 500) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "key": self.key,
+            "readonly": self.readonly,
+        }
+        v: Any
+        if (v := self.value) is not None:
+            d["value"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(KeyValue)
+        v = d.get("key", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.key")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                v = _c.string(v, 50, errs, "$.key")
+        _set(self, "key", v)
+        v = d.get("readonly", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.readonly")
+        else:
+            n += 1
+            if type(v) is not bool:
+                v = _c.wrong(v, "boolean", errs, "$.readonly")
+        _set(self, "readonly", v)
+        v = d.get("value", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 500:
+                v = _c.string(v, 500, errs, "$.value")
+        _set(self, "value", v)
+        if len(d) != n:
+            _c.extra(d, ("key", "readonly", "value"), errs)
+        return self if len(errs) == k else _BAD
 
 
 @attrs.define(kw_only=True)
@@ -285,8 +683,98 @@ class SampledValue(Model):
         _set(self, "measurand", _rnd.member(r, Measurand) if full else None)
         _set(self, "phase", _rnd.member(r, Phase) if full else None)
         _set(self, "location", _rnd.member(r, Location) if full else None)
-        _set(self, "unit", _rnd.member(r, UnitOfMeasure, exclude=("Hertz",)) if full else None)
+        _set(self, "unit", _rnd.member(r, UnitOfMeasure) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "value": self.value,
+        }
+        v: Any
+        if (v := self.context) is not None:
+            d["context"] = v._value_
+        if (v := self.format) is not None:
+            d["format"] = v._value_
+        if (v := self.measurand) is not None:
+            d["measurand"] = v._value_
+        if (v := self.phase) is not None:
+            d["phase"] = v._value_
+        if (v := self.location) is not None:
+            d["location"] = v._value_
+        if (v := self.unit) is not None:
+            d["unit"] = v._value_
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(SampledValue)
+        v = d.get("value", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.value")
+        else:
+            n += 1
+            if type(v) is not str:
+                v = _c.string(v, None, errs, "$.value")
+        _set(self, "value", v)
+        v = d.get("context", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = ReadingContext._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, ReadingContext, errs, "$.context")
+        _set(self, "context", v)
+        v = d.get("format", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = ValueFormat._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, ValueFormat, errs, "$.format")
+        _set(self, "format", v)
+        v = d.get("measurand", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = Measurand._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, Measurand, errs, "$.measurand")
+        _set(self, "measurand", v)
+        v = d.get("phase", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = Phase._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, Phase, errs, "$.phase")
+        _set(self, "phase", v)
+        v = d.get("location", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = Location._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, Location, errs, "$.location")
+        _set(self, "location", v)
+        v = d.get("unit", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = UnitOfMeasure._value2member_map_.get(v) if type(v) is str else None
+            v = m if m is not None else _c.member(v, UnitOfMeasure, errs, "$.unit")
+        _set(self, "unit", v)
+        if len(d) != n:
+            _c.extra(
+                d, ("value", "context", "format", "measurand", "phase", "location", "unit"), errs
+            )
+        return self if len(errs) == k else _BAD
 
 
 @attrs.define(kw_only=True)
@@ -315,3 +803,37 @@ class MeterValue(Model):
             [SampledValue.random(full, r) for _ in range(_rnd.count(r, 1, full))],
         )
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "timestamp": _format_date_time(self.timestamp),
+            "sampledValue": [x.to_dict() for x in self.sampled_value],
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(MeterValue)
+        v = d.get("timestamp", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.timestamp")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.timestamp")
+        _set(self, "timestamp", v)
+        v = d.get("sampledValue", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.sampledValue")
+        else:
+            n += 1
+            v = _c.objects(v, SampledValue._parse, 0, errs, "$.sampledValue", site=None)
+        _set(self, "sampled_value", v)
+        if len(d) != n:
+            _c.extra(d, ("timestamp", "sampledValue"), errs)
+        return self if len(errs) == k else _BAD

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.datatypes import KeyValue
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["GetConfigurationRequest", "GetConfigurationResponse"]
 
@@ -54,12 +58,49 @@ class GetConfigurationResponse(Response):
         )
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        v: Any
+        if (v := self.configuration_key) is not None:
+            d["configurationKey"] = [x.to_dict() for x in v]
+        if (v := self.unknown_key) is not None:
+            d["unknownKey"] = list(v)
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetConfigurationResponse)
+        v = d.get("configurationKey", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.objects(v, KeyValue._parse, 0, errs, "$.configurationKey", site=None)
+        _set(self, "configuration_key", v)
+        v = d.get("unknownKey", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.strings(v, 50, 0, errs, "$.unknownKey")
+        _set(self, "unknown_key", v)
+        if len(d) != n:
+            _c.extra(d, ("configurationKey", "unknownKey"), errs)
+        return self if len(errs) == k else _BAD
+
 
 @attrs.define(kw_only=True)
 class GetConfigurationRequest(Request["GetConfigurationResponse"]):
     """GetConfiguration request: Read configuration keys. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "GetConfiguration"
+    RESPONSE = GetConfigurationResponse
 
     key: list[str] | None = attrs.field(
         default=None,
@@ -80,3 +121,30 @@ class GetConfigurationRequest(Request["GetConfigurationResponse"]):
             [_rnd.string(r, 50) for _ in range(_rnd.count(r, 0, full))] if full else None,
         )
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        v: Any
+        if (v := self.key) is not None:
+            d["key"] = list(v)
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetConfigurationRequest)
+        v = d.get("key", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.strings(v, 50, 0, errs, "$.key")
+        _set(self, "key", v)
+        if len(d) != n:
+            _c.extra(d, ("key",), errs)
+        return self if len(errs) == k else _BAD

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
 from ocpp16._generated.datatypes import IdTagInfo
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["StartTransactionRequest", "StartTransactionResponse"]
 
@@ -43,12 +48,54 @@ class StartTransactionResponse(Response):
         _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "idTagInfo": self.id_tag_info.to_dict(),
+            "transactionId": self.transaction_id,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(StartTransactionResponse)
+        v = d.get("idTagInfo", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTagInfo")
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = IdTagInfo._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".idTagInfo")
+            else:
+                v = _c.wrong(v, "object", errs, "$.idTagInfo")
+        _set(self, "id_tag_info", v)
+        v = d.get("transactionId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.transactionId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.transactionId")
+        _set(self, "transaction_id", v)
+        if len(d) != n:
+            _c.extra(d, ("idTagInfo", "transactionId"), errs)
+        return self if len(errs) == k else _BAD
+
 
 @attrs.define(kw_only=True)
 class StartTransactionRequest(Request["StartTransactionResponse"]):
     """StartTransaction request: Report that a transaction has started. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "StartTransaction"
+    RESPONSE = StartTransactionResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -77,3 +124,67 @@ class StartTransactionRequest(Request["StartTransactionResponse"]):
         _set(self, "timestamp", _rnd.date_time(r))
         _set(self, "reservation_id", _rnd.integer(r, 1, 2147483647) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "idTag": self.id_tag,
+            "meterStart": self.meter_start,
+            "timestamp": _format_date_time(self.timestamp),
+        }
+        v: Any
+        if (v := self.reservation_id) is not None:
+            d["reservationId"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(StartTransactionRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("idTag", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTag")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.idTag")
+        _set(self, "id_tag", v)
+        v = d.get("meterStart", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.meterStart")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.meterStart")
+        _set(self, "meter_start", v)
+        v = d.get("reservationId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.reservationId")
+        _set(self, "reservation_id", v)
+        v = d.get("timestamp", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.timestamp")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.timestamp")
+        _set(self, "timestamp", v)
+        if len(d) != n:
+            _c.extra(d, ("connectorId", "idTag", "meterStart", "reservationId", "timestamp"), errs)
+        return self if len(errs) == k else _BAD
