@@ -459,6 +459,7 @@ def _class_data(
         "response": response,
         "parse_method": emit.parse_method(name, described),
         "to_dict_method": emit.to_dict_method(described),
+        "fast_function": emit.fast_function(name, described),
     }
 
 

@@ -4,8 +4,10 @@ Each generated class has a ``_parse`` (wire object -> instance, straight-line co
 the constraint description) and a ``to_dict``. ``_parse`` never stops at a violation: it lists
 every one in document order (fields in schema order, unknown properties last) and returns
 ``BAD``. :func:`from_dict` raises the first of them, :func:`violations` returns them all: one pass,
-so the two can never disagree. The helpers below are what the generated code calls off its fast
-path; the names and OCPP-J codes of the violations come from ``ocpp16._validators``.
+so the two can never disagree. In front of it runs ``_fast``, rendered from the same
+description: it builds the instance of a valid object or gives up at the first doubt, saying
+nothing; only ``_parse`` ever names a violation. The helpers below are what the generated code
+calls off its fast path; the names and OCPP-J codes of violations come from ``_validators``.
 """
 
 from __future__ import annotations
@@ -111,19 +113,23 @@ def parse(data: Any, cls: type[M]) -> tuple[M | None, Errors]:
     if type(data) is not dict:
         _add(errs, "$", _v.not_an_object_payload(data))
         return None, errs
-    obj = cls._parse(data, errs)
+    obj = cls._fast(data)
+    if obj is BAD:
+        # Something is off: the checking pass says what (or, for 5.0 as an integer, converts).
+        obj = cls._parse(data, errs)
     return (None, errs) if errs else (obj, errs)
 
 
 def from_dict(data: Any, cls: type[M]) -> M:
     """The instance of ``cls`` for ``data``; raises the first violation as ValidationError."""
     if type(data) is dict:
-        errs: Errors = []
-        obj: M = cls._parse(data, errs)
-        if not errs:
+        obj: M = cls._fast(data)
+        if obj is not BAD:
             return obj
+    found, errs = parse(data, cls)
+    if found is None:
         raise errs[0]
-    raise violations(data, cls)[0]
+    return found
 
 
 def violations(data: Any, cls: type[Model]) -> Errors:

@@ -75,6 +75,30 @@ class AuthorizeResponse(Response):
         return self if len(errs) == k else _BAD
 
 
+_authorize_response_0set = AuthorizeResponse.__dict__["id_tag_info"].__set__
+_authorize_response_0nested = IdTagInfo._fast
+
+
+def _fast_authorize_response(d: dict[str, Any]) -> Any:
+    """The AuthorizeResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(AuthorizeResponse)
+        n = 1
+        v = d["idTagInfo"]
+        if type(v) is not dict:
+            return _BAD
+        v = _authorize_response_0nested(v)
+        if v is _BAD:
+            return _BAD
+        _authorize_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+AuthorizeResponse._fast = _fast_authorize_response
+
+
 @attrs.define(kw_only=True)
 class AuthorizeRequest(Request["AuthorizeResponse"]):
     """Authorize request: Ask whether an idTag may start or stop charging. Sent by the charge point to the central system."""
@@ -120,3 +144,23 @@ class AuthorizeRequest(Request["AuthorizeResponse"]):
         if len(d) != n:
             _c.extra(d, ("idTag",), errs)
         return self if len(errs) == k else _BAD
+
+
+_authorize_request_0set = AuthorizeRequest.__dict__["id_tag"].__set__
+
+
+def _fast_authorize_request(d: dict[str, Any]) -> Any:
+    """The AuthorizeRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(AuthorizeRequest)
+        n = 1
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _authorize_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+AuthorizeRequest._fast = _fast_authorize_request

@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.enums import RegistrationStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
@@ -72,7 +73,7 @@ class BootNotificationResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = RegistrationStatus._value2member_map_.get(v) if type(v) is str else None
+            m = RegistrationStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, RegistrationStatus, errs, "$.status")
         _set(self, "status", v)
         v = d.get("currentTime", _MISSING)
@@ -93,6 +94,37 @@ class BootNotificationResponse(Response):
         if len(d) != n:
             _c.extra(d, ("status", "currentTime", "interval"), errs)
         return self if len(errs) == k else _BAD
+
+
+_boot_notification_response_0set = BootNotificationResponse.__dict__["status"].__set__
+_boot_notification_response_0members = RegistrationStatus._value2member_map_
+_boot_notification_response_1set = BootNotificationResponse.__dict__["current_time"].__set__
+_boot_notification_response_2set = BootNotificationResponse.__dict__["interval"].__set__
+
+
+def _fast_boot_notification_response(d: dict[str, Any]) -> Any:
+    """The BootNotificationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(BootNotificationResponse)
+        n = 3
+        v = d["status"]
+        v = _boot_notification_response_0members[v]
+        _boot_notification_response_0set(self, v)
+        v = d["currentTime"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _boot_notification_response_1set(self, v)
+        v = d["interval"]
+        if type(v) is not int:
+            return _BAD
+        _boot_notification_response_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+BootNotificationResponse._fast = _fast_boot_notification_response
 
 
 @attrs.define(kw_only=True)
@@ -276,3 +308,81 @@ class BootNotificationRequest(Request["BootNotificationResponse"]):
                 errs,
             )
         return self if len(errs) == k else _BAD
+
+
+_boot_notification_request_0set = BootNotificationRequest.__dict__["charge_point_vendor"].__set__
+_boot_notification_request_1set = BootNotificationRequest.__dict__["charge_point_model"].__set__
+_boot_notification_request_2set = BootNotificationRequest.__dict__[
+    "charge_point_serial_number"
+].__set__
+_boot_notification_request_3set = BootNotificationRequest.__dict__[
+    "charge_box_serial_number"
+].__set__
+_boot_notification_request_4set = BootNotificationRequest.__dict__["firmware_version"].__set__
+_boot_notification_request_5set = BootNotificationRequest.__dict__["iccid"].__set__
+_boot_notification_request_6set = BootNotificationRequest.__dict__["imsi"].__set__
+_boot_notification_request_7set = BootNotificationRequest.__dict__["meter_type"].__set__
+_boot_notification_request_8set = BootNotificationRequest.__dict__["meter_serial_number"].__set__
+
+
+def _fast_boot_notification_request(d: dict[str, Any]) -> Any:
+    """The BootNotificationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(BootNotificationRequest)
+        n = 2
+        v = d["chargePointVendor"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _boot_notification_request_0set(self, v)
+        v = d["chargePointModel"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _boot_notification_request_1set(self, v)
+        v = d.get("chargePointSerialNumber")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                return _BAD
+        _boot_notification_request_2set(self, v)
+        v = d.get("chargeBoxSerialNumber")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                return _BAD
+        _boot_notification_request_3set(self, v)
+        v = d.get("firmwareVersion")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                return _BAD
+        _boot_notification_request_4set(self, v)
+        v = d.get("iccid")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _boot_notification_request_5set(self, v)
+        v = d.get("imsi")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _boot_notification_request_6set(self, v)
+        v = d.get("meterType")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                return _BAD
+        _boot_notification_request_7set(self, v)
+        v = d.get("meterSerialNumber")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                return _BAD
+        _boot_notification_request_8set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+BootNotificationRequest._fast = _fast_boot_notification_request

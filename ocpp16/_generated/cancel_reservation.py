@@ -62,12 +62,32 @@ class CancelReservationResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = CancelReservationStatus._value2member_map_.get(v) if type(v) is str else None
+            m = CancelReservationStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, CancelReservationStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_cancel_reservation_response_0set = CancelReservationResponse.__dict__["status"].__set__
+_cancel_reservation_response_0members = CancelReservationStatus._value2member_map_
+
+
+def _fast_cancel_reservation_response(d: dict[str, Any]) -> Any:
+    """The CancelReservationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(CancelReservationResponse)
+        n = 1
+        v = d["status"]
+        v = _cancel_reservation_response_0members[v]
+        _cancel_reservation_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+CancelReservationResponse._fast = _fast_cancel_reservation_response
 
 
 @attrs.define(kw_only=True)
@@ -117,3 +137,23 @@ class CancelReservationRequest(Request["CancelReservationResponse"]):
         if len(d) != n:
             _c.extra(d, ("reservationId",), errs)
         return self if len(errs) == k else _BAD
+
+
+_cancel_reservation_request_0set = CancelReservationRequest.__dict__["reservation_id"].__set__
+
+
+def _fast_cancel_reservation_request(d: dict[str, Any]) -> Any:
+    """The CancelReservationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(CancelReservationRequest)
+        n = 1
+        v = d["reservationId"]
+        if type(v) is not int:
+            return _BAD
+        _cancel_reservation_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+CancelReservationRequest._fast = _fast_cancel_reservation_request

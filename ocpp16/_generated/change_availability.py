@@ -62,12 +62,32 @@ class ChangeAvailabilityResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = AvailabilityStatus._value2member_map_.get(v) if type(v) is str else None
+            m = AvailabilityStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, AvailabilityStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_change_availability_response_0set = ChangeAvailabilityResponse.__dict__["status"].__set__
+_change_availability_response_0members = AvailabilityStatus._value2member_map_
+
+
+def _fast_change_availability_response(d: dict[str, Any]) -> Any:
+    """The ChangeAvailabilityResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChangeAvailabilityResponse)
+        n = 1
+        v = d["status"]
+        v = _change_availability_response_0members[v]
+        _change_availability_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChangeAvailabilityResponse._fast = _fast_change_availability_response
 
 
 @attrs.define(kw_only=True)
@@ -124,9 +144,34 @@ class ChangeAvailabilityRequest(Request["ChangeAvailabilityResponse"]):
             _c.missing(errs, "$.type")
         else:
             n += 1
-            m = AvailabilityType._value2member_map_.get(v) if type(v) is str else None
+            m = AvailabilityType._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, AvailabilityType, errs, "$.type")
         _set(self, "type", v)
         if len(d) != n:
             _c.extra(d, ("connectorId", "type"), errs)
         return self if len(errs) == k else _BAD
+
+
+_change_availability_request_0set = ChangeAvailabilityRequest.__dict__["connector_id"].__set__
+_change_availability_request_1set = ChangeAvailabilityRequest.__dict__["type"].__set__
+_change_availability_request_1members = AvailabilityType._value2member_map_
+
+
+def _fast_change_availability_request(d: dict[str, Any]) -> Any:
+    """The ChangeAvailabilityRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChangeAvailabilityRequest)
+        n = 2
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _change_availability_request_0set(self, v)
+        v = d["type"]
+        v = _change_availability_request_1members[v]
+        _change_availability_request_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChangeAvailabilityRequest._fast = _fast_change_availability_request

@@ -62,12 +62,32 @@ class ChangeConfigurationResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = ConfigurationStatus._value2member_map_.get(v) if type(v) is str else None
+            m = ConfigurationStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ConfigurationStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_change_configuration_response_0set = ChangeConfigurationResponse.__dict__["status"].__set__
+_change_configuration_response_0members = ConfigurationStatus._value2member_map_
+
+
+def _fast_change_configuration_response(d: dict[str, Any]) -> Any:
+    """The ChangeConfigurationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChangeConfigurationResponse)
+        n = 1
+        v = d["status"]
+        v = _change_configuration_response_0members[v]
+        _change_configuration_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChangeConfigurationResponse._fast = _fast_change_configuration_response
 
 
 @attrs.define(kw_only=True)
@@ -126,3 +146,28 @@ class ChangeConfigurationRequest(Request["ChangeConfigurationResponse"]):
         if len(d) != n:
             _c.extra(d, ("key", "value"), errs)
         return self if len(errs) == k else _BAD
+
+
+_change_configuration_request_0set = ChangeConfigurationRequest.__dict__["key"].__set__
+_change_configuration_request_1set = ChangeConfigurationRequest.__dict__["value"].__set__
+
+
+def _fast_change_configuration_request(d: dict[str, Any]) -> Any:
+    """The ChangeConfigurationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChangeConfigurationRequest)
+        n = 2
+        v = d["key"]
+        if type(v) is not str or len(v) > 50:
+            return _BAD
+        _change_configuration_request_0set(self, v)
+        v = d["value"]
+        if type(v) is not str or len(v) > 500:
+            return _BAD
+        _change_configuration_request_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChangeConfigurationRequest._fast = _fast_change_configuration_request

@@ -62,12 +62,32 @@ class ClearCacheResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = ClearCacheStatus._value2member_map_.get(v) if type(v) is str else None
+            m = ClearCacheStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ClearCacheStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_clear_cache_response_0set = ClearCacheResponse.__dict__["status"].__set__
+_clear_cache_response_0members = ClearCacheStatus._value2member_map_
+
+
+def _fast_clear_cache_response(d: dict[str, Any]) -> Any:
+    """The ClearCacheResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ClearCacheResponse)
+        n = 1
+        v = d["status"]
+        v = _clear_cache_response_0members[v]
+        _clear_cache_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ClearCacheResponse._fast = _fast_clear_cache_response
 
 
 @attrs.define(kw_only=True)
@@ -96,3 +116,16 @@ class ClearCacheRequest(Request["ClearCacheResponse"]):
             _c.extra(d, (), errs)
             return _BAD
         return _new(ClearCacheRequest)
+
+
+def _fast_clear_cache_request(d: dict[str, Any]) -> Any:
+    """The ClearCacheRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ClearCacheRequest)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ClearCacheRequest._fast = _fast_clear_cache_request

@@ -62,12 +62,32 @@ class ClearChargingProfileResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = ClearChargingProfileStatus._value2member_map_.get(v) if type(v) is str else None
+            m = ClearChargingProfileStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ClearChargingProfileStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_clear_charging_profile_response_0set = ClearChargingProfileResponse.__dict__["status"].__set__
+_clear_charging_profile_response_0members = ClearChargingProfileStatus._value2member_map_
+
+
+def _fast_clear_charging_profile_response(d: dict[str, Any]) -> Any:
+    """The ClearChargingProfileResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ClearChargingProfileResponse)
+        n = 1
+        v = d["status"]
+        v = _clear_charging_profile_response_0members[v]
+        _clear_charging_profile_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ClearChargingProfileResponse._fast = _fast_clear_charging_profile_response
 
 
 @attrs.define(kw_only=True)
@@ -152,7 +172,7 @@ class ClearChargingProfileRequest(Request["ClearChargingProfileResponse"]):
             v = None
         else:
             n += 1
-            m = ChargingProfilePurposeType._value2member_map_.get(v) if type(v) is str else None
+            m = ChargingProfilePurposeType._value2member_map_.get(v) if isinstance(v, str) else None
             v = (
                 m
                 if m is not None
@@ -170,3 +190,48 @@ class ClearChargingProfileRequest(Request["ClearChargingProfileResponse"]):
         if len(d) != n:
             _c.extra(d, ("id", "connectorId", "chargingProfilePurpose", "stackLevel"), errs)
         return self if len(errs) == k else _BAD
+
+
+_clear_charging_profile_request_0set = ClearChargingProfileRequest.__dict__["id"].__set__
+_clear_charging_profile_request_1set = ClearChargingProfileRequest.__dict__["connector_id"].__set__
+_clear_charging_profile_request_2set = ClearChargingProfileRequest.__dict__[
+    "charging_profile_purpose"
+].__set__
+_clear_charging_profile_request_2members = ChargingProfilePurposeType._value2member_map_
+_clear_charging_profile_request_3set = ClearChargingProfileRequest.__dict__["stack_level"].__set__
+
+
+def _fast_clear_charging_profile_request(d: dict[str, Any]) -> Any:
+    """The ClearChargingProfileRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ClearChargingProfileRequest)
+        n = 0
+        v = d.get("id")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _clear_charging_profile_request_0set(self, v)
+        v = d.get("connectorId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _clear_charging_profile_request_1set(self, v)
+        v = d.get("chargingProfilePurpose")
+        if v is not None:
+            n += 1
+            v = _clear_charging_profile_request_2members[v]
+        _clear_charging_profile_request_2set(self, v)
+        v = d.get("stackLevel")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _clear_charging_profile_request_3set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ClearChargingProfileRequest._fast = _fast_clear_charging_profile_request

@@ -69,7 +69,7 @@ class DataTransferResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = DataTransferStatus._value2member_map_.get(v) if type(v) is str else None
+            m = DataTransferStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, DataTransferStatus, errs, "$.status")
         _set(self, "status", v)
         v = d.get("data", _MISSING)
@@ -83,6 +83,33 @@ class DataTransferResponse(Response):
         if len(d) != n:
             _c.extra(d, ("status", "data"), errs)
         return self if len(errs) == k else _BAD
+
+
+_data_transfer_response_0set = DataTransferResponse.__dict__["status"].__set__
+_data_transfer_response_0members = DataTransferStatus._value2member_map_
+_data_transfer_response_1set = DataTransferResponse.__dict__["data"].__set__
+
+
+def _fast_data_transfer_response(d: dict[str, Any]) -> Any:
+    """The DataTransferResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(DataTransferResponse)
+        n = 1
+        v = d["status"]
+        v = _data_transfer_response_0members[v]
+        _data_transfer_response_0set(self, v)
+        v = d.get("data")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+        _data_transfer_response_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+DataTransferResponse._fast = _fast_data_transfer_response
 
 
 @attrs.define(kw_only=True)
@@ -159,3 +186,37 @@ class DataTransferRequest(Request["DataTransferResponse"]):
         if len(d) != n:
             _c.extra(d, ("vendorId", "messageId", "data"), errs)
         return self if len(errs) == k else _BAD
+
+
+_data_transfer_request_0set = DataTransferRequest.__dict__["vendor_id"].__set__
+_data_transfer_request_1set = DataTransferRequest.__dict__["message_id"].__set__
+_data_transfer_request_2set = DataTransferRequest.__dict__["data"].__set__
+
+
+def _fast_data_transfer_request(d: dict[str, Any]) -> Any:
+    """The DataTransferRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(DataTransferRequest)
+        n = 1
+        v = d["vendorId"]
+        if type(v) is not str or len(v) > 255:
+            return _BAD
+        _data_transfer_request_0set(self, v)
+        v = d.get("messageId")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                return _BAD
+        _data_transfer_request_1set(self, v)
+        v = d.get("data")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+        _data_transfer_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+DataTransferRequest._fast = _fast_data_transfer_request

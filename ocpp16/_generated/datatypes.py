@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.enums import (
     AuthorizationStatus,
     ChargingProfileKindType,
@@ -31,6 +32,7 @@ from ocpp16._generated.enums import (
 from ocpp16._model import Model
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16._validators import is_tenths as _is_tenths
 from ocpp16.errors import ValidationError
 
 __all__ = [
@@ -113,12 +115,47 @@ class IdTagInfo(Model):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = AuthorizationStatus._value2member_map_.get(v) if type(v) is str else None
+            m = AuthorizationStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, AuthorizationStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("expiryDate", "parentIdTag", "status"), errs)
         return self if len(errs) == k else _BAD
+
+
+_id_tag_info_0set = IdTagInfo.__dict__["expiry_date"].__set__
+_id_tag_info_1set = IdTagInfo.__dict__["parent_id_tag"].__set__
+_id_tag_info_2set = IdTagInfo.__dict__["status"].__set__
+_id_tag_info_2members = AuthorizationStatus._value2member_map_
+
+
+def _fast_id_tag_info(d: dict[str, Any]) -> Any:
+    """The IdTagInfo for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(IdTagInfo)
+        n = 1
+        v = d.get("expiryDate")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _id_tag_info_0set(self, v)
+        v = d.get("parentIdTag")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _id_tag_info_1set(self, v)
+        v = d["status"]
+        v = _id_tag_info_2members[v]
+        _id_tag_info_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+IdTagInfo._fast = _fast_id_tag_info
 
 
 @attrs.define(kw_only=True)
@@ -185,6 +222,37 @@ class AuthorizationData(Model):
         if len(d) != n:
             _c.extra(d, ("idTag", "idTagInfo"), errs)
         return self if len(errs) == k else _BAD
+
+
+_authorization_data_0set = AuthorizationData.__dict__["id_tag"].__set__
+_authorization_data_1set = AuthorizationData.__dict__["id_tag_info"].__set__
+_authorization_data_1nested = IdTagInfo._fast
+
+
+def _fast_authorization_data(d: dict[str, Any]) -> Any:
+    """The AuthorizationData for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(AuthorizationData)
+        n = 1
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _authorization_data_0set(self, v)
+        v = d.get("idTagInfo")
+        if v is not None:
+            n += 1
+            if type(v) is not dict:
+                return _BAD
+            v = _authorization_data_1nested(v)
+            if v is _BAD:
+                return _BAD
+        _authorization_data_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+AuthorizationData._fast = _fast_authorization_data
 
 
 @attrs.define(kw_only=True)
@@ -256,6 +324,42 @@ class ChargingSchedulePeriod(Model):
         if len(d) != n:
             _c.extra(d, ("startPeriod", "limit", "numberPhases"), errs)
         return self if len(errs) == k else _BAD
+
+
+_charging_schedule_period_0set = ChargingSchedulePeriod.__dict__["start_period"].__set__
+_charging_schedule_period_1set = ChargingSchedulePeriod.__dict__["limit"].__set__
+_charging_schedule_period_2set = ChargingSchedulePeriod.__dict__["number_phases"].__set__
+
+
+def _fast_charging_schedule_period(d: dict[str, Any]) -> Any:
+    """The ChargingSchedulePeriod for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChargingSchedulePeriod)
+        n = 2
+        v = d["startPeriod"]
+        if type(v) is not int:
+            return _BAD
+        _charging_schedule_period_0set(self, v)
+        v = d["limit"]
+        if type(v) is int:
+            v = float(v)
+        elif type(v) is not float:
+            return _BAD
+        if not _is_tenths(v):
+            return _BAD
+        _charging_schedule_period_1set(self, v)
+        v = d.get("numberPhases")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _charging_schedule_period_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChargingSchedulePeriod._fast = _fast_charging_schedule_period
 
 
 @attrs.define(kw_only=True)
@@ -344,7 +448,7 @@ class ChargingSchedule(Model):
             _c.missing(errs, "$.chargingRateUnit")
         else:
             n += 1
-            m = ChargingRateUnitType._value2member_map_.get(v) if type(v) is str else None
+            m = ChargingRateUnitType._value2member_map_.get(v) if isinstance(v, str) else None
             v = (
                 m
                 if m is not None
@@ -380,6 +484,67 @@ class ChargingSchedule(Model):
                 errs,
             )
         return self if len(errs) == k else _BAD
+
+
+_charging_schedule_0set = ChargingSchedule.__dict__["duration"].__set__
+_charging_schedule_1set = ChargingSchedule.__dict__["start_schedule"].__set__
+_charging_schedule_2set = ChargingSchedule.__dict__["charging_rate_unit"].__set__
+_charging_schedule_2members = ChargingRateUnitType._value2member_map_
+_charging_schedule_3set = ChargingSchedule.__dict__["charging_schedule_period"].__set__
+_charging_schedule_3item = ChargingSchedulePeriod._fast
+_charging_schedule_4set = ChargingSchedule.__dict__["min_charging_rate"].__set__
+
+
+def _fast_charging_schedule(d: dict[str, Any]) -> Any:
+    """The ChargingSchedule for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChargingSchedule)
+        n = 2
+        v = d.get("duration")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _charging_schedule_0set(self, v)
+        v = d.get("startSchedule")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _charging_schedule_1set(self, v)
+        v = d["chargingRateUnit"]
+        v = _charging_schedule_2members[v]
+        _charging_schedule_2set(self, v)
+        v = d["chargingSchedulePeriod"]
+        if type(v) is not list or len(v) < 0:
+            return _BAD
+        w = []
+        for x in v:
+            if type(x) is not dict:
+                return _BAD
+            y = _charging_schedule_3item(x)
+            if y is _BAD:
+                return _BAD
+            w.append(y)
+        v = w
+        _charging_schedule_3set(self, v)
+        v = d.get("minChargingRate")
+        if v is not None:
+            n += 1
+            if type(v) is int:
+                v = float(v)
+            elif type(v) is not float:
+                return _BAD
+            if not _is_tenths(v):
+                return _BAD
+        _charging_schedule_4set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChargingSchedule._fast = _fast_charging_schedule
 
 
 @attrs.define(kw_only=True)
@@ -493,7 +658,7 @@ class ChargingProfile(Model):
             _c.missing(errs, "$.chargingProfilePurpose")
         else:
             n += 1
-            m = ChargingProfilePurposeType._value2member_map_.get(v) if type(v) is str else None
+            m = ChargingProfilePurposeType._value2member_map_.get(v) if isinstance(v, str) else None
             v = (
                 m
                 if m is not None
@@ -505,7 +670,7 @@ class ChargingProfile(Model):
             _c.missing(errs, "$.chargingProfileKind")
         else:
             n += 1
-            m = ChargingProfileKindType._value2member_map_.get(v) if type(v) is str else None
+            m = ChargingProfileKindType._value2member_map_.get(v) if isinstance(v, str) else None
             v = (
                 m
                 if m is not None
@@ -517,7 +682,7 @@ class ChargingProfile(Model):
             v = None
         else:
             n += 1
-            m = RecurrencyKindType._value2member_map_.get(v) if type(v) is str else None
+            m = RecurrencyKindType._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, RecurrencyKindType, errs, "$.recurrencyKind")
         _set(self, "recurrency_kind", v)
         v = d.get("validFrom", _MISSING)
@@ -564,6 +729,80 @@ class ChargingProfile(Model):
                 errs,
             )
         return self if len(errs) == k else _BAD
+
+
+_charging_profile_0set = ChargingProfile.__dict__["charging_profile_id"].__set__
+_charging_profile_1set = ChargingProfile.__dict__["transaction_id"].__set__
+_charging_profile_2set = ChargingProfile.__dict__["stack_level"].__set__
+_charging_profile_3set = ChargingProfile.__dict__["charging_profile_purpose"].__set__
+_charging_profile_3members = ChargingProfilePurposeType._value2member_map_
+_charging_profile_4set = ChargingProfile.__dict__["charging_profile_kind"].__set__
+_charging_profile_4members = ChargingProfileKindType._value2member_map_
+_charging_profile_5set = ChargingProfile.__dict__["recurrency_kind"].__set__
+_charging_profile_5members = RecurrencyKindType._value2member_map_
+_charging_profile_6set = ChargingProfile.__dict__["valid_from"].__set__
+_charging_profile_7set = ChargingProfile.__dict__["valid_to"].__set__
+_charging_profile_8set = ChargingProfile.__dict__["charging_schedule"].__set__
+_charging_profile_8nested = ChargingSchedule._fast
+
+
+def _fast_charging_profile(d: dict[str, Any]) -> Any:
+    """The ChargingProfile for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChargingProfile)
+        n = 5
+        v = d["chargingProfileId"]
+        if type(v) is not int:
+            return _BAD
+        _charging_profile_0set(self, v)
+        v = d.get("transactionId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _charging_profile_1set(self, v)
+        v = d["stackLevel"]
+        if type(v) is not int:
+            return _BAD
+        _charging_profile_2set(self, v)
+        v = d["chargingProfilePurpose"]
+        v = _charging_profile_3members[v]
+        _charging_profile_3set(self, v)
+        v = d["chargingProfileKind"]
+        v = _charging_profile_4members[v]
+        _charging_profile_4set(self, v)
+        v = d.get("recurrencyKind")
+        if v is not None:
+            n += 1
+            v = _charging_profile_5members[v]
+        _charging_profile_5set(self, v)
+        v = d.get("validFrom")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _charging_profile_6set(self, v)
+        v = d.get("validTo")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _charging_profile_7set(self, v)
+        v = d["chargingSchedule"]
+        if type(v) is not dict:
+            return _BAD
+        v = _charging_profile_8nested(v)
+        if v is _BAD:
+            return _BAD
+        _charging_profile_8set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChargingProfile._fast = _fast_charging_profile
 
 
 @attrs.define(kw_only=True)
@@ -634,6 +873,38 @@ class KeyValue(Model):
         if len(d) != n:
             _c.extra(d, ("key", "readonly", "value"), errs)
         return self if len(errs) == k else _BAD
+
+
+_key_value_0set = KeyValue.__dict__["key"].__set__
+_key_value_1set = KeyValue.__dict__["readonly"].__set__
+_key_value_2set = KeyValue.__dict__["value"].__set__
+
+
+def _fast_key_value(d: dict[str, Any]) -> Any:
+    """The KeyValue for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(KeyValue)
+        n = 2
+        v = d["key"]
+        if type(v) is not str or len(v) > 50:
+            return _BAD
+        _key_value_0set(self, v)
+        v = d["readonly"]
+        if type(v) is not bool:
+            return _BAD
+        _key_value_1set(self, v)
+        v = d.get("value")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 500:
+                return _BAD
+        _key_value_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+KeyValue._fast = _fast_key_value
 
 
 @attrs.define(kw_only=True)
@@ -727,7 +998,7 @@ class SampledValue(Model):
             v = None
         else:
             n += 1
-            m = ReadingContext._value2member_map_.get(v) if type(v) is str else None
+            m = ReadingContext._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ReadingContext, errs, "$.context")
         _set(self, "context", v)
         v = d.get("format", _MISSING)
@@ -735,7 +1006,7 @@ class SampledValue(Model):
             v = None
         else:
             n += 1
-            m = ValueFormat._value2member_map_.get(v) if type(v) is str else None
+            m = ValueFormat._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ValueFormat, errs, "$.format")
         _set(self, "format", v)
         v = d.get("measurand", _MISSING)
@@ -743,7 +1014,7 @@ class SampledValue(Model):
             v = None
         else:
             n += 1
-            m = Measurand._value2member_map_.get(v) if type(v) is str else None
+            m = Measurand._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, Measurand, errs, "$.measurand")
         _set(self, "measurand", v)
         v = d.get("phase", _MISSING)
@@ -751,7 +1022,7 @@ class SampledValue(Model):
             v = None
         else:
             n += 1
-            m = Phase._value2member_map_.get(v) if type(v) is str else None
+            m = Phase._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, Phase, errs, "$.phase")
         _set(self, "phase", v)
         v = d.get("location", _MISSING)
@@ -759,7 +1030,7 @@ class SampledValue(Model):
             v = None
         else:
             n += 1
-            m = Location._value2member_map_.get(v) if type(v) is str else None
+            m = Location._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, Location, errs, "$.location")
         _set(self, "location", v)
         v = d.get("unit", _MISSING)
@@ -767,7 +1038,7 @@ class SampledValue(Model):
             v = None
         else:
             n += 1
-            m = UnitOfMeasure._value2member_map_.get(v) if type(v) is str else None
+            m = UnitOfMeasure._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, UnitOfMeasure, errs, "$.unit")
         _set(self, "unit", v)
         if len(d) != n:
@@ -775,6 +1046,68 @@ class SampledValue(Model):
                 d, ("value", "context", "format", "measurand", "phase", "location", "unit"), errs
             )
         return self if len(errs) == k else _BAD
+
+
+_sampled_value_0set = SampledValue.__dict__["value"].__set__
+_sampled_value_1set = SampledValue.__dict__["context"].__set__
+_sampled_value_1members = ReadingContext._value2member_map_
+_sampled_value_2set = SampledValue.__dict__["format"].__set__
+_sampled_value_2members = ValueFormat._value2member_map_
+_sampled_value_3set = SampledValue.__dict__["measurand"].__set__
+_sampled_value_3members = Measurand._value2member_map_
+_sampled_value_4set = SampledValue.__dict__["phase"].__set__
+_sampled_value_4members = Phase._value2member_map_
+_sampled_value_5set = SampledValue.__dict__["location"].__set__
+_sampled_value_5members = Location._value2member_map_
+_sampled_value_6set = SampledValue.__dict__["unit"].__set__
+_sampled_value_6members = UnitOfMeasure._value2member_map_
+
+
+def _fast_sampled_value(d: dict[str, Any]) -> Any:
+    """The SampledValue for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SampledValue)
+        n = 1
+        v = d["value"]
+        if type(v) is not str:
+            return _BAD
+        _sampled_value_0set(self, v)
+        v = d.get("context")
+        if v is not None:
+            n += 1
+            v = _sampled_value_1members[v]
+        _sampled_value_1set(self, v)
+        v = d.get("format")
+        if v is not None:
+            n += 1
+            v = _sampled_value_2members[v]
+        _sampled_value_2set(self, v)
+        v = d.get("measurand")
+        if v is not None:
+            n += 1
+            v = _sampled_value_3members[v]
+        _sampled_value_3set(self, v)
+        v = d.get("phase")
+        if v is not None:
+            n += 1
+            v = _sampled_value_4members[v]
+        _sampled_value_4set(self, v)
+        v = d.get("location")
+        if v is not None:
+            n += 1
+            v = _sampled_value_5members[v]
+        _sampled_value_5set(self, v)
+        v = d.get("unit")
+        if v is not None:
+            n += 1
+            v = _sampled_value_6members[v]
+        _sampled_value_6set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SampledValue._fast = _fast_sampled_value
 
 
 @attrs.define(kw_only=True)
@@ -837,3 +1170,39 @@ class MeterValue(Model):
         if len(d) != n:
             _c.extra(d, ("timestamp", "sampledValue"), errs)
         return self if len(errs) == k else _BAD
+
+
+_meter_value_0set = MeterValue.__dict__["timestamp"].__set__
+_meter_value_1set = MeterValue.__dict__["sampled_value"].__set__
+_meter_value_1item = SampledValue._fast
+
+
+def _fast_meter_value(d: dict[str, Any]) -> Any:
+    """The MeterValue for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(MeterValue)
+        n = 2
+        v = d["timestamp"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _meter_value_0set(self, v)
+        v = d["sampledValue"]
+        if type(v) is not list or len(v) < 0:
+            return _BAD
+        w = []
+        for x in v:
+            if type(x) is not dict:
+                return _BAD
+            y = _meter_value_1item(x)
+            if y is _BAD:
+                return _BAD
+            w.append(y)
+        v = w
+        _meter_value_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+MeterValue._fast = _fast_meter_value

@@ -51,6 +51,19 @@ class DiagnosticsStatusNotificationResponse(Response):
         return _new(DiagnosticsStatusNotificationResponse)
 
 
+def _fast_diagnostics_status_notification_response(d: dict[str, Any]) -> Any:
+    """The DiagnosticsStatusNotificationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(DiagnosticsStatusNotificationResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+DiagnosticsStatusNotificationResponse._fast = _fast_diagnostics_status_notification_response
+
+
 @attrs.define(kw_only=True)
 class DiagnosticsStatusNotificationRequest(Request["DiagnosticsStatusNotificationResponse"]):
     """DiagnosticsStatusNotification request: Report the status of a diagnostics upload. Sent by the charge point to the central system."""
@@ -94,9 +107,31 @@ class DiagnosticsStatusNotificationRequest(Request["DiagnosticsStatusNotificatio
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = DiagnosticsStatus._value2member_map_.get(v) if type(v) is str else None
+            m = DiagnosticsStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, DiagnosticsStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_diagnostics_status_notification_request_0set = DiagnosticsStatusNotificationRequest.__dict__[
+    "status"
+].__set__
+_diagnostics_status_notification_request_0members = DiagnosticsStatus._value2member_map_
+
+
+def _fast_diagnostics_status_notification_request(d: dict[str, Any]) -> Any:
+    """The DiagnosticsStatusNotificationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(DiagnosticsStatusNotificationRequest)
+        n = 1
+        v = d["status"]
+        v = _diagnostics_status_notification_request_0members[v]
+        _diagnostics_status_notification_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+DiagnosticsStatusNotificationRequest._fast = _fast_diagnostics_status_notification_request

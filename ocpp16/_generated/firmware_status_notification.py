@@ -51,6 +51,19 @@ class FirmwareStatusNotificationResponse(Response):
         return _new(FirmwareStatusNotificationResponse)
 
 
+def _fast_firmware_status_notification_response(d: dict[str, Any]) -> Any:
+    """The FirmwareStatusNotificationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(FirmwareStatusNotificationResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+FirmwareStatusNotificationResponse._fast = _fast_firmware_status_notification_response
+
+
 @attrs.define(kw_only=True)
 class FirmwareStatusNotificationRequest(Request["FirmwareStatusNotificationResponse"]):
     """FirmwareStatusNotification request: Report the status of a firmware update. Sent by the charge point to the central system."""
@@ -94,9 +107,31 @@ class FirmwareStatusNotificationRequest(Request["FirmwareStatusNotificationRespo
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = FirmwareStatus._value2member_map_.get(v) if type(v) is str else None
+            m = FirmwareStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, FirmwareStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_firmware_status_notification_request_0set = FirmwareStatusNotificationRequest.__dict__[
+    "status"
+].__set__
+_firmware_status_notification_request_0members = FirmwareStatus._value2member_map_
+
+
+def _fast_firmware_status_notification_request(d: dict[str, Any]) -> Any:
+    """The FirmwareStatusNotificationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(FirmwareStatusNotificationRequest)
+        n = 1
+        v = d["status"]
+        v = _firmware_status_notification_request_0members[v]
+        _firmware_status_notification_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+FirmwareStatusNotificationRequest._fast = _fast_firmware_status_notification_request

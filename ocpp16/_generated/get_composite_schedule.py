@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.datatypes import ChargingSchedule
 from ocpp16._generated.enums import ChargingRateUnitType, GetCompositeScheduleStatus
 from ocpp16._model import Request, Response
@@ -88,7 +89,7 @@ class GetCompositeScheduleResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = GetCompositeScheduleStatus._value2member_map_.get(v) if type(v) is str else None
+            m = GetCompositeScheduleStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, GetCompositeScheduleStatus, errs, "$.status")
         _set(self, "status", v)
         v = d.get("connectorId", _MISSING)
@@ -122,6 +123,58 @@ class GetCompositeScheduleResponse(Response):
         if len(d) != n:
             _c.extra(d, ("status", "connectorId", "scheduleStart", "chargingSchedule"), errs)
         return self if len(errs) == k else _BAD
+
+
+_get_composite_schedule_response_0set = GetCompositeScheduleResponse.__dict__["status"].__set__
+_get_composite_schedule_response_0members = GetCompositeScheduleStatus._value2member_map_
+_get_composite_schedule_response_1set = GetCompositeScheduleResponse.__dict__[
+    "connector_id"
+].__set__
+_get_composite_schedule_response_2set = GetCompositeScheduleResponse.__dict__[
+    "schedule_start"
+].__set__
+_get_composite_schedule_response_3set = GetCompositeScheduleResponse.__dict__[
+    "charging_schedule"
+].__set__
+_get_composite_schedule_response_3nested = ChargingSchedule._fast
+
+
+def _fast_get_composite_schedule_response(d: dict[str, Any]) -> Any:
+    """The GetCompositeScheduleResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetCompositeScheduleResponse)
+        n = 1
+        v = d["status"]
+        v = _get_composite_schedule_response_0members[v]
+        _get_composite_schedule_response_0set(self, v)
+        v = d.get("connectorId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _get_composite_schedule_response_1set(self, v)
+        v = d.get("scheduleStart")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _get_composite_schedule_response_2set(self, v)
+        v = d.get("chargingSchedule")
+        if v is not None:
+            n += 1
+            if type(v) is not dict:
+                return _BAD
+            v = _get_composite_schedule_response_3nested(v)
+            if v is _BAD:
+                return _BAD
+        _get_composite_schedule_response_3set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetCompositeScheduleResponse._fast = _fast_get_composite_schedule_response
 
 
 @attrs.define(kw_only=True)
@@ -193,7 +246,7 @@ class GetCompositeScheduleRequest(Request["GetCompositeScheduleResponse"]):
             v = None
         else:
             n += 1
-            m = ChargingRateUnitType._value2member_map_.get(v) if type(v) is str else None
+            m = ChargingRateUnitType._value2member_map_.get(v) if isinstance(v, str) else None
             v = (
                 m
                 if m is not None
@@ -203,3 +256,37 @@ class GetCompositeScheduleRequest(Request["GetCompositeScheduleResponse"]):
         if len(d) != n:
             _c.extra(d, ("connectorId", "duration", "chargingRateUnit"), errs)
         return self if len(errs) == k else _BAD
+
+
+_get_composite_schedule_request_0set = GetCompositeScheduleRequest.__dict__["connector_id"].__set__
+_get_composite_schedule_request_1set = GetCompositeScheduleRequest.__dict__["duration"].__set__
+_get_composite_schedule_request_2set = GetCompositeScheduleRequest.__dict__[
+    "charging_rate_unit"
+].__set__
+_get_composite_schedule_request_2members = ChargingRateUnitType._value2member_map_
+
+
+def _fast_get_composite_schedule_request(d: dict[str, Any]) -> Any:
+    """The GetCompositeScheduleRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetCompositeScheduleRequest)
+        n = 2
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _get_composite_schedule_request_0set(self, v)
+        v = d["duration"]
+        if type(v) is not int:
+            return _BAD
+        _get_composite_schedule_request_1set(self, v)
+        v = d.get("chargingRateUnit")
+        if v is not None:
+            n += 1
+            v = _get_composite_schedule_request_2members[v]
+        _get_composite_schedule_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetCompositeScheduleRequest._fast = _fast_get_composite_schedule_request

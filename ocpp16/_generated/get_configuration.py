@@ -95,6 +95,49 @@ class GetConfigurationResponse(Response):
         return self if len(errs) == k else _BAD
 
 
+_get_configuration_response_0set = GetConfigurationResponse.__dict__["configuration_key"].__set__
+_get_configuration_response_0item = KeyValue._fast
+_get_configuration_response_1set = GetConfigurationResponse.__dict__["unknown_key"].__set__
+
+
+def _fast_get_configuration_response(d: dict[str, Any]) -> Any:
+    """The GetConfigurationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetConfigurationResponse)
+        n = 0
+        v = d.get("configurationKey")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            w = []
+            for x in v:
+                if type(x) is not dict:
+                    return _BAD
+                y = _get_configuration_response_0item(x)
+                if y is _BAD:
+                    return _BAD
+                w.append(y)
+            v = w
+        _get_configuration_response_0set(self, v)
+        v = d.get("unknownKey")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            for x in v:
+                if type(x) is not str or len(x) > 50:
+                    return _BAD
+            v = list(v)
+        _get_configuration_response_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetConfigurationResponse._fast = _fast_get_configuration_response
+
+
 @attrs.define(kw_only=True)
 class GetConfigurationRequest(Request["GetConfigurationResponse"]):
     """GetConfiguration request: Read configuration keys. Sent by the central system to the charge point."""
@@ -148,3 +191,29 @@ class GetConfigurationRequest(Request["GetConfigurationResponse"]):
         if len(d) != n:
             _c.extra(d, ("key",), errs)
         return self if len(errs) == k else _BAD
+
+
+_get_configuration_request_0set = GetConfigurationRequest.__dict__["key"].__set__
+
+
+def _fast_get_configuration_request(d: dict[str, Any]) -> Any:
+    """The GetConfigurationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetConfigurationRequest)
+        n = 0
+        v = d.get("key")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            for x in v:
+                if type(x) is not str or len(x) > 50:
+                    return _BAD
+            v = list(v)
+        _get_configuration_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetConfigurationRequest._fast = _fast_get_configuration_request

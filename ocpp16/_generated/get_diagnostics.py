@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
@@ -70,6 +71,28 @@ class GetDiagnosticsResponse(Response):
         if len(d) != n:
             _c.extra(d, ("fileName",), errs)
         return self if len(errs) == k else _BAD
+
+
+_get_diagnostics_response_0set = GetDiagnosticsResponse.__dict__["file_name"].__set__
+
+
+def _fast_get_diagnostics_response(d: dict[str, Any]) -> Any:
+    """The GetDiagnosticsResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetDiagnosticsResponse)
+        n = 0
+        v = d.get("fileName")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 255:
+                return _BAD
+        _get_diagnostics_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetDiagnosticsResponse._fast = _fast_get_diagnostics_response
 
 
 @attrs.define(kw_only=True)
@@ -174,3 +197,53 @@ class GetDiagnosticsRequest(Request["GetDiagnosticsResponse"]):
         if len(d) != n:
             _c.extra(d, ("location", "retries", "retryInterval", "startTime", "stopTime"), errs)
         return self if len(errs) == k else _BAD
+
+
+_get_diagnostics_request_0set = GetDiagnosticsRequest.__dict__["location"].__set__
+_get_diagnostics_request_1set = GetDiagnosticsRequest.__dict__["retries"].__set__
+_get_diagnostics_request_2set = GetDiagnosticsRequest.__dict__["retry_interval"].__set__
+_get_diagnostics_request_3set = GetDiagnosticsRequest.__dict__["start_time"].__set__
+_get_diagnostics_request_4set = GetDiagnosticsRequest.__dict__["stop_time"].__set__
+
+
+def _fast_get_diagnostics_request(d: dict[str, Any]) -> Any:
+    """The GetDiagnosticsRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetDiagnosticsRequest)
+        n = 1
+        v = d["location"]
+        if type(v) is not str:
+            return _BAD
+        _get_diagnostics_request_0set(self, v)
+        v = d.get("retries")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _get_diagnostics_request_1set(self, v)
+        v = d.get("retryInterval")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _get_diagnostics_request_2set(self, v)
+        v = d.get("startTime")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _get_diagnostics_request_3set(self, v)
+        v = d.get("stopTime")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _get_diagnostics_request_4set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetDiagnosticsRequest._fast = _fast_get_diagnostics_request

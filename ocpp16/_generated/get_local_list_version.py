@@ -69,6 +69,26 @@ class GetLocalListVersionResponse(Response):
         return self if len(errs) == k else _BAD
 
 
+_get_local_list_version_response_0set = GetLocalListVersionResponse.__dict__["list_version"].__set__
+
+
+def _fast_get_local_list_version_response(d: dict[str, Any]) -> Any:
+    """The GetLocalListVersionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetLocalListVersionResponse)
+        n = 1
+        v = d["listVersion"]
+        if type(v) is not int:
+            return _BAD
+        _get_local_list_version_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetLocalListVersionResponse._fast = _fast_get_local_list_version_response
+
+
 @attrs.define(kw_only=True)
 class GetLocalListVersionRequest(Request["GetLocalListVersionResponse"]):
     """GetLocalListVersion request: Read the version of the local authorization list. Sent by the central system to the charge point."""
@@ -95,3 +115,16 @@ class GetLocalListVersionRequest(Request["GetLocalListVersionResponse"]):
             _c.extra(d, (), errs)
             return _BAD
         return _new(GetLocalListVersionRequest)
+
+
+def _fast_get_local_list_version_request(d: dict[str, Any]) -> Any:
+    """The GetLocalListVersionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetLocalListVersionRequest)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetLocalListVersionRequest._fast = _fast_get_local_list_version_request

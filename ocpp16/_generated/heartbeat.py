@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
@@ -70,6 +71,27 @@ class HeartbeatResponse(Response):
         return self if len(errs) == k else _BAD
 
 
+_heartbeat_response_0set = HeartbeatResponse.__dict__["current_time"].__set__
+
+
+def _fast_heartbeat_response(d: dict[str, Any]) -> Any:
+    """The HeartbeatResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(HeartbeatResponse)
+        n = 1
+        v = d["currentTime"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _heartbeat_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+HeartbeatResponse._fast = _fast_heartbeat_response
+
+
 @attrs.define(kw_only=True)
 class HeartbeatRequest(Request["HeartbeatResponse"]):
     """Heartbeat request: Tell the central system the charge point is alive; get its time. Sent by the charge point to the central system."""
@@ -96,3 +118,16 @@ class HeartbeatRequest(Request["HeartbeatResponse"]):
             _c.extra(d, (), errs)
             return _BAD
         return _new(HeartbeatRequest)
+
+
+def _fast_heartbeat_request(d: dict[str, Any]) -> Any:
+    """The HeartbeatRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(HeartbeatRequest)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+HeartbeatRequest._fast = _fast_heartbeat_request

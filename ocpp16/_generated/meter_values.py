@@ -49,6 +49,19 @@ class MeterValuesResponse(Response):
         return _new(MeterValuesResponse)
 
 
+def _fast_meter_values_response(d: dict[str, Any]) -> Any:
+    """The MeterValuesResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(MeterValuesResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+MeterValuesResponse._fast = _fast_meter_values_response
+
+
 @attrs.define(kw_only=True)
 class MeterValuesRequest(Request["MeterValuesResponse"]):
     """MeterValues request: Send sampled meter values. Sent by the charge point to the central system."""
@@ -139,3 +152,47 @@ class MeterValuesRequest(Request["MeterValuesResponse"]):
         if len(d) != n:
             _c.extra(d, ("connectorId", "transactionId", "meterValue"), errs)
         return self if len(errs) == k else _BAD
+
+
+_meter_values_request_0set = MeterValuesRequest.__dict__["connector_id"].__set__
+_meter_values_request_1set = MeterValuesRequest.__dict__["transaction_id"].__set__
+_meter_values_request_2set = MeterValuesRequest.__dict__["meter_value"].__set__
+_meter_values_request_2item = MeterValue._fast
+
+
+def _fast_meter_values_request(d: dict[str, Any]) -> Any:
+    """The MeterValuesRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(MeterValuesRequest)
+        n = 2
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _meter_values_request_0set(self, v)
+        v = d.get("transactionId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _meter_values_request_1set(self, v)
+        v = d["meterValue"]
+        if type(v) is not list or len(v) < 1:
+            return _BAD
+        w = []
+        for x in v:
+            if type(x) is not dict:
+                return _BAD
+            y = _meter_values_request_2item(x)
+            if y is _BAD:
+                return _BAD
+            if len(y.sampled_value) < 1:
+                return _BAD
+            w.append(y)
+        v = w
+        _meter_values_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+MeterValuesRequest._fast = _fast_meter_values_request

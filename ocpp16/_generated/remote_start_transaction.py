@@ -65,12 +65,32 @@ class RemoteStartTransactionResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = RemoteStartStopStatus._value2member_map_.get(v) if type(v) is str else None
+            m = RemoteStartStopStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, RemoteStartStopStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_remote_start_transaction_response_0set = RemoteStartTransactionResponse.__dict__["status"].__set__
+_remote_start_transaction_response_0members = RemoteStartStopStatus._value2member_map_
+
+
+def _fast_remote_start_transaction_response(d: dict[str, Any]) -> Any:
+    """The RemoteStartTransactionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(RemoteStartTransactionResponse)
+        n = 1
+        v = d["status"]
+        v = _remote_start_transaction_response_0members[v]
+        _remote_start_transaction_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+RemoteStartTransactionResponse._fast = _fast_remote_start_transaction_response
 
 
 @attrs.define(kw_only=True)
@@ -154,3 +174,45 @@ class RemoteStartTransactionRequest(Request["RemoteStartTransactionResponse"]):
         if len(d) != n:
             _c.extra(d, ("connectorId", "idTag", "chargingProfile"), errs)
         return self if len(errs) == k else _BAD
+
+
+_remote_start_transaction_request_0set = RemoteStartTransactionRequest.__dict__[
+    "connector_id"
+].__set__
+_remote_start_transaction_request_1set = RemoteStartTransactionRequest.__dict__["id_tag"].__set__
+_remote_start_transaction_request_2set = RemoteStartTransactionRequest.__dict__[
+    "charging_profile"
+].__set__
+_remote_start_transaction_request_2nested = ChargingProfile._fast
+
+
+def _fast_remote_start_transaction_request(d: dict[str, Any]) -> Any:
+    """The RemoteStartTransactionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(RemoteStartTransactionRequest)
+        n = 1
+        v = d.get("connectorId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _remote_start_transaction_request_0set(self, v)
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _remote_start_transaction_request_1set(self, v)
+        v = d.get("chargingProfile")
+        if v is not None:
+            n += 1
+            if type(v) is not dict:
+                return _BAD
+            v = _remote_start_transaction_request_2nested(v)
+            if v is _BAD:
+                return _BAD
+        _remote_start_transaction_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+RemoteStartTransactionRequest._fast = _fast_remote_start_transaction_request

@@ -62,12 +62,32 @@ class RemoteStopTransactionResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = RemoteStartStopStatus._value2member_map_.get(v) if type(v) is str else None
+            m = RemoteStartStopStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, RemoteStartStopStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_remote_stop_transaction_response_0set = RemoteStopTransactionResponse.__dict__["status"].__set__
+_remote_stop_transaction_response_0members = RemoteStartStopStatus._value2member_map_
+
+
+def _fast_remote_stop_transaction_response(d: dict[str, Any]) -> Any:
+    """The RemoteStopTransactionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(RemoteStopTransactionResponse)
+        n = 1
+        v = d["status"]
+        v = _remote_stop_transaction_response_0members[v]
+        _remote_stop_transaction_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+RemoteStopTransactionResponse._fast = _fast_remote_stop_transaction_response
 
 
 @attrs.define(kw_only=True)
@@ -117,3 +137,25 @@ class RemoteStopTransactionRequest(Request["RemoteStopTransactionResponse"]):
         if len(d) != n:
             _c.extra(d, ("transactionId",), errs)
         return self if len(errs) == k else _BAD
+
+
+_remote_stop_transaction_request_0set = RemoteStopTransactionRequest.__dict__[
+    "transaction_id"
+].__set__
+
+
+def _fast_remote_stop_transaction_request(d: dict[str, Any]) -> Any:
+    """The RemoteStopTransactionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(RemoteStopTransactionRequest)
+        n = 1
+        v = d["transactionId"]
+        if type(v) is not int:
+            return _BAD
+        _remote_stop_transaction_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+RemoteStopTransactionRequest._fast = _fast_remote_stop_transaction_request

@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.enums import ReservationStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
@@ -64,12 +65,32 @@ class ReserveNowResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = ReservationStatus._value2member_map_.get(v) if type(v) is str else None
+            m = ReservationStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ReservationStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_reserve_now_response_0set = ReserveNowResponse.__dict__["status"].__set__
+_reserve_now_response_0members = ReservationStatus._value2member_map_
+
+
+def _fast_reserve_now_response(d: dict[str, Any]) -> Any:
+    """The ReserveNowResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ReserveNowResponse)
+        n = 1
+        v = d["status"]
+        v = _reserve_now_response_0members[v]
+        _reserve_now_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ReserveNowResponse._fast = _fast_reserve_now_response
 
 
 @attrs.define(kw_only=True)
@@ -174,3 +195,46 @@ class ReserveNowRequest(Request["ReserveNowResponse"]):
                 d, ("connectorId", "expiryDate", "idTag", "parentIdTag", "reservationId"), errs
             )
         return self if len(errs) == k else _BAD
+
+
+_reserve_now_request_0set = ReserveNowRequest.__dict__["connector_id"].__set__
+_reserve_now_request_1set = ReserveNowRequest.__dict__["expiry_date"].__set__
+_reserve_now_request_2set = ReserveNowRequest.__dict__["id_tag"].__set__
+_reserve_now_request_3set = ReserveNowRequest.__dict__["parent_id_tag"].__set__
+_reserve_now_request_4set = ReserveNowRequest.__dict__["reservation_id"].__set__
+
+
+def _fast_reserve_now_request(d: dict[str, Any]) -> Any:
+    """The ReserveNowRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ReserveNowRequest)
+        n = 4
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _reserve_now_request_0set(self, v)
+        v = d["expiryDate"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _reserve_now_request_1set(self, v)
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _reserve_now_request_2set(self, v)
+        v = d.get("parentIdTag")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _reserve_now_request_3set(self, v)
+        v = d["reservationId"]
+        if type(v) is not int:
+            return _BAD
+        _reserve_now_request_4set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ReserveNowRequest._fast = _fast_reserve_now_request

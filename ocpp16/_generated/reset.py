@@ -62,12 +62,32 @@ class ResetResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = ResetStatus._value2member_map_.get(v) if type(v) is str else None
+            m = ResetStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ResetStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_reset_response_0set = ResetResponse.__dict__["status"].__set__
+_reset_response_0members = ResetStatus._value2member_map_
+
+
+def _fast_reset_response(d: dict[str, Any]) -> Any:
+    """The ResetResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ResetResponse)
+        n = 1
+        v = d["status"]
+        v = _reset_response_0members[v]
+        _reset_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ResetResponse._fast = _fast_reset_response
 
 
 @attrs.define(kw_only=True)
@@ -111,9 +131,29 @@ class ResetRequest(Request["ResetResponse"]):
             _c.missing(errs, "$.type")
         else:
             n += 1
-            m = ResetType._value2member_map_.get(v) if type(v) is str else None
+            m = ResetType._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ResetType, errs, "$.type")
         _set(self, "type", v)
         if len(d) != n:
             _c.extra(d, ("type",), errs)
         return self if len(errs) == k else _BAD
+
+
+_reset_request_0set = ResetRequest.__dict__["type"].__set__
+_reset_request_0members = ResetType._value2member_map_
+
+
+def _fast_reset_request(d: dict[str, Any]) -> Any:
+    """The ResetRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ResetRequest)
+        n = 1
+        v = d["type"]
+        v = _reset_request_0members[v]
+        _reset_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ResetRequest._fast = _fast_reset_request

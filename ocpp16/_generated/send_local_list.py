@@ -63,12 +63,32 @@ class SendLocalListResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = UpdateStatus._value2member_map_.get(v) if type(v) is str else None
+            m = UpdateStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, UpdateStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_send_local_list_response_0set = SendLocalListResponse.__dict__["status"].__set__
+_send_local_list_response_0members = UpdateStatus._value2member_map_
+
+
+def _fast_send_local_list_response(d: dict[str, Any]) -> Any:
+    """The SendLocalListResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SendLocalListResponse)
+        n = 1
+        v = d["status"]
+        v = _send_local_list_response_0members[v]
+        _send_local_list_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SendLocalListResponse._fast = _fast_send_local_list_response
 
 
 @attrs.define(kw_only=True)
@@ -149,9 +169,51 @@ class SendLocalListRequest(Request["SendLocalListResponse"]):
             _c.missing(errs, "$.updateType")
         else:
             n += 1
-            m = UpdateType._value2member_map_.get(v) if type(v) is str else None
+            m = UpdateType._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, UpdateType, errs, "$.updateType")
         _set(self, "update_type", v)
         if len(d) != n:
             _c.extra(d, ("listVersion", "localAuthorizationList", "updateType"), errs)
         return self if len(errs) == k else _BAD
+
+
+_send_local_list_request_0set = SendLocalListRequest.__dict__["list_version"].__set__
+_send_local_list_request_1set = SendLocalListRequest.__dict__["local_authorization_list"].__set__
+_send_local_list_request_1item = AuthorizationData._fast
+_send_local_list_request_2set = SendLocalListRequest.__dict__["update_type"].__set__
+_send_local_list_request_2members = UpdateType._value2member_map_
+
+
+def _fast_send_local_list_request(d: dict[str, Any]) -> Any:
+    """The SendLocalListRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SendLocalListRequest)
+        n = 2
+        v = d["listVersion"]
+        if type(v) is not int:
+            return _BAD
+        _send_local_list_request_0set(self, v)
+        v = d.get("localAuthorizationList")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            w = []
+            for x in v:
+                if type(x) is not dict:
+                    return _BAD
+                y = _send_local_list_request_1item(x)
+                if y is _BAD:
+                    return _BAD
+                w.append(y)
+            v = w
+        _send_local_list_request_1set(self, v)
+        v = d["updateType"]
+        v = _send_local_list_request_2members[v]
+        _send_local_list_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SendLocalListRequest._fast = _fast_send_local_list_request

@@ -63,12 +63,32 @@ class SetChargingProfileResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = ChargingProfileStatus._value2member_map_.get(v) if type(v) is str else None
+            m = ChargingProfileStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ChargingProfileStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_set_charging_profile_response_0set = SetChargingProfileResponse.__dict__["status"].__set__
+_set_charging_profile_response_0members = ChargingProfileStatus._value2member_map_
+
+
+def _fast_set_charging_profile_response(d: dict[str, Any]) -> Any:
+    """The SetChargingProfileResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SetChargingProfileResponse)
+        n = 1
+        v = d["status"]
+        v = _set_charging_profile_response_0members[v]
+        _set_charging_profile_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SetChargingProfileResponse._fast = _fast_set_charging_profile_response
 
 
 @attrs.define(kw_only=True)
@@ -136,3 +156,34 @@ class SetChargingProfileRequest(Request["SetChargingProfileResponse"]):
         if len(d) != n:
             _c.extra(d, ("connectorId", "csChargingProfiles"), errs)
         return self if len(errs) == k else _BAD
+
+
+_set_charging_profile_request_0set = SetChargingProfileRequest.__dict__["connector_id"].__set__
+_set_charging_profile_request_1set = SetChargingProfileRequest.__dict__[
+    "cs_charging_profiles"
+].__set__
+_set_charging_profile_request_1nested = ChargingProfile._fast
+
+
+def _fast_set_charging_profile_request(d: dict[str, Any]) -> Any:
+    """The SetChargingProfileRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SetChargingProfileRequest)
+        n = 2
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _set_charging_profile_request_0set(self, v)
+        v = d["csChargingProfiles"]
+        if type(v) is not dict:
+            return _BAD
+        v = _set_charging_profile_request_1nested(v)
+        if v is _BAD:
+            return _BAD
+        _set_charging_profile_request_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SetChargingProfileRequest._fast = _fast_set_charging_profile_request

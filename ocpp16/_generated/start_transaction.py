@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.datatypes import IdTagInfo
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
@@ -88,6 +89,35 @@ class StartTransactionResponse(Response):
         if len(d) != n:
             _c.extra(d, ("idTagInfo", "transactionId"), errs)
         return self if len(errs) == k else _BAD
+
+
+_start_transaction_response_0set = StartTransactionResponse.__dict__["id_tag_info"].__set__
+_start_transaction_response_0nested = IdTagInfo._fast
+_start_transaction_response_1set = StartTransactionResponse.__dict__["transaction_id"].__set__
+
+
+def _fast_start_transaction_response(d: dict[str, Any]) -> Any:
+    """The StartTransactionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StartTransactionResponse)
+        n = 2
+        v = d["idTagInfo"]
+        if type(v) is not dict:
+            return _BAD
+        v = _start_transaction_response_0nested(v)
+        if v is _BAD:
+            return _BAD
+        _start_transaction_response_0set(self, v)
+        v = d["transactionId"]
+        if type(v) is not int:
+            return _BAD
+        _start_transaction_response_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StartTransactionResponse._fast = _fast_start_transaction_response
 
 
 @attrs.define(kw_only=True)
@@ -188,3 +218,46 @@ class StartTransactionRequest(Request["StartTransactionResponse"]):
         if len(d) != n:
             _c.extra(d, ("connectorId", "idTag", "meterStart", "reservationId", "timestamp"), errs)
         return self if len(errs) == k else _BAD
+
+
+_start_transaction_request_0set = StartTransactionRequest.__dict__["connector_id"].__set__
+_start_transaction_request_1set = StartTransactionRequest.__dict__["id_tag"].__set__
+_start_transaction_request_2set = StartTransactionRequest.__dict__["meter_start"].__set__
+_start_transaction_request_3set = StartTransactionRequest.__dict__["reservation_id"].__set__
+_start_transaction_request_4set = StartTransactionRequest.__dict__["timestamp"].__set__
+
+
+def _fast_start_transaction_request(d: dict[str, Any]) -> Any:
+    """The StartTransactionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StartTransactionRequest)
+        n = 4
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _start_transaction_request_0set(self, v)
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _start_transaction_request_1set(self, v)
+        v = d["meterStart"]
+        if type(v) is not int:
+            return _BAD
+        _start_transaction_request_2set(self, v)
+        v = d.get("reservationId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _start_transaction_request_3set(self, v)
+        v = d["timestamp"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _start_transaction_request_4set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StartTransactionRequest._fast = _fast_start_transaction_request

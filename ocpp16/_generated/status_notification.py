@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.enums import ChargePointErrorCode, ChargePointStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
@@ -49,6 +50,19 @@ class StatusNotificationResponse(Response):
             _c.extra(d, (), errs)
             return _BAD
         return _new(StatusNotificationResponse)
+
+
+def _fast_status_notification_response(d: dict[str, Any]) -> Any:
+    """The StatusNotificationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StatusNotificationResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StatusNotificationResponse._fast = _fast_status_notification_response
 
 
 @attrs.define(kw_only=True)
@@ -137,7 +151,7 @@ class StatusNotificationRequest(Request["StatusNotificationResponse"]):
             _c.missing(errs, "$.errorCode")
         else:
             n += 1
-            m = ChargePointErrorCode._value2member_map_.get(v) if type(v) is str else None
+            m = ChargePointErrorCode._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ChargePointErrorCode, errs, "$.errorCode")
         _set(self, "error_code", v)
         v = d.get("info", _MISSING)
@@ -153,7 +167,7 @@ class StatusNotificationRequest(Request["StatusNotificationResponse"]):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = ChargePointStatus._value2member_map_.get(v) if type(v) is str else None
+            m = ChargePointStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, ChargePointStatus, errs, "$.status")
         _set(self, "status", v)
         v = d.get("timestamp", _MISSING)
@@ -194,3 +208,62 @@ class StatusNotificationRequest(Request["StatusNotificationResponse"]):
                 errs,
             )
         return self if len(errs) == k else _BAD
+
+
+_status_notification_request_0set = StatusNotificationRequest.__dict__["connector_id"].__set__
+_status_notification_request_1set = StatusNotificationRequest.__dict__["error_code"].__set__
+_status_notification_request_1members = ChargePointErrorCode._value2member_map_
+_status_notification_request_2set = StatusNotificationRequest.__dict__["info"].__set__
+_status_notification_request_3set = StatusNotificationRequest.__dict__["status"].__set__
+_status_notification_request_3members = ChargePointStatus._value2member_map_
+_status_notification_request_4set = StatusNotificationRequest.__dict__["timestamp"].__set__
+_status_notification_request_5set = StatusNotificationRequest.__dict__["vendor_id"].__set__
+_status_notification_request_6set = StatusNotificationRequest.__dict__["vendor_error_code"].__set__
+
+
+def _fast_status_notification_request(d: dict[str, Any]) -> Any:
+    """The StatusNotificationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StatusNotificationRequest)
+        n = 3
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _status_notification_request_0set(self, v)
+        v = d["errorCode"]
+        v = _status_notification_request_1members[v]
+        _status_notification_request_1set(self, v)
+        v = d.get("info")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                return _BAD
+        _status_notification_request_2set(self, v)
+        v = d["status"]
+        v = _status_notification_request_3members[v]
+        _status_notification_request_3set(self, v)
+        v = d.get("timestamp")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _status_notification_request_4set(self, v)
+        v = d.get("vendorId")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 255:
+                return _BAD
+        _status_notification_request_5set(self, v)
+        v = d.get("vendorErrorCode")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                return _BAD
+        _status_notification_request_6set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StatusNotificationRequest._fast = _fast_status_notification_request

@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.datatypes import IdTagInfo, MeterValue
 from ocpp16._generated.enums import Reason
 from ocpp16._model import Request, Response
@@ -79,6 +80,32 @@ class StopTransactionResponse(Response):
         if len(d) != n:
             _c.extra(d, ("idTagInfo",), errs)
         return self if len(errs) == k else _BAD
+
+
+_stop_transaction_response_0set = StopTransactionResponse.__dict__["id_tag_info"].__set__
+_stop_transaction_response_0nested = IdTagInfo._fast
+
+
+def _fast_stop_transaction_response(d: dict[str, Any]) -> Any:
+    """The StopTransactionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StopTransactionResponse)
+        n = 0
+        v = d.get("idTagInfo")
+        if v is not None:
+            n += 1
+            if type(v) is not dict:
+                return _BAD
+            v = _stop_transaction_response_0nested(v)
+            if v is _BAD:
+                return _BAD
+        _stop_transaction_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StopTransactionResponse._fast = _fast_stop_transaction_response
 
 
 @attrs.define(kw_only=True)
@@ -188,7 +215,7 @@ class StopTransactionRequest(Request["StopTransactionResponse"]):
             v = None
         else:
             n += 1
-            m = Reason._value2member_map_.get(v) if type(v) is str else None
+            m = Reason._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, Reason, errs, "$.reason")
         _set(self, "reason", v)
         v = d.get("transactionData", _MISSING)
@@ -205,3 +232,65 @@ class StopTransactionRequest(Request["StopTransactionResponse"]):
                 errs,
             )
         return self if len(errs) == k else _BAD
+
+
+_stop_transaction_request_0set = StopTransactionRequest.__dict__["id_tag"].__set__
+_stop_transaction_request_1set = StopTransactionRequest.__dict__["meter_stop"].__set__
+_stop_transaction_request_2set = StopTransactionRequest.__dict__["timestamp"].__set__
+_stop_transaction_request_3set = StopTransactionRequest.__dict__["transaction_id"].__set__
+_stop_transaction_request_4set = StopTransactionRequest.__dict__["reason"].__set__
+_stop_transaction_request_4members = Reason._value2member_map_
+_stop_transaction_request_5set = StopTransactionRequest.__dict__["transaction_data"].__set__
+_stop_transaction_request_5item = MeterValue._fast
+
+
+def _fast_stop_transaction_request(d: dict[str, Any]) -> Any:
+    """The StopTransactionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StopTransactionRequest)
+        n = 3
+        v = d.get("idTag")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _stop_transaction_request_0set(self, v)
+        v = d["meterStop"]
+        if type(v) is not int:
+            return _BAD
+        _stop_transaction_request_1set(self, v)
+        v = d["timestamp"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _stop_transaction_request_2set(self, v)
+        v = d["transactionId"]
+        if type(v) is not int:
+            return _BAD
+        _stop_transaction_request_3set(self, v)
+        v = d.get("reason")
+        if v is not None:
+            n += 1
+            v = _stop_transaction_request_4members[v]
+        _stop_transaction_request_4set(self, v)
+        v = d.get("transactionData")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            w = []
+            for x in v:
+                if type(x) is not dict:
+                    return _BAD
+                y = _stop_transaction_request_5item(x)
+                if y is _BAD:
+                    return _BAD
+                w.append(y)
+            v = w
+        _stop_transaction_request_5set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StopTransactionRequest._fast = _fast_stop_transaction_request

@@ -62,12 +62,32 @@ class TriggerMessageResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = TriggerMessageStatus._value2member_map_.get(v) if type(v) is str else None
+            m = TriggerMessageStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, TriggerMessageStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_trigger_message_response_0set = TriggerMessageResponse.__dict__["status"].__set__
+_trigger_message_response_0members = TriggerMessageStatus._value2member_map_
+
+
+def _fast_trigger_message_response(d: dict[str, Any]) -> Any:
+    """The TriggerMessageResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(TriggerMessageResponse)
+        n = 1
+        v = d["status"]
+        v = _trigger_message_response_0members[v]
+        _trigger_message_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+TriggerMessageResponse._fast = _fast_trigger_message_response
 
 
 @attrs.define(kw_only=True)
@@ -118,7 +138,7 @@ class TriggerMessageRequest(Request["TriggerMessageResponse"]):
             _c.missing(errs, "$.requestedMessage")
         else:
             n += 1
-            m = MessageTrigger._value2member_map_.get(v) if type(v) is str else None
+            m = MessageTrigger._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, MessageTrigger, errs, "$.requestedMessage")
         _set(self, "requested_message", v)
         v = d.get("connectorId", _MISSING)
@@ -132,3 +152,30 @@ class TriggerMessageRequest(Request["TriggerMessageResponse"]):
         if len(d) != n:
             _c.extra(d, ("requestedMessage", "connectorId"), errs)
         return self if len(errs) == k else _BAD
+
+
+_trigger_message_request_0set = TriggerMessageRequest.__dict__["requested_message"].__set__
+_trigger_message_request_0members = MessageTrigger._value2member_map_
+_trigger_message_request_1set = TriggerMessageRequest.__dict__["connector_id"].__set__
+
+
+def _fast_trigger_message_request(d: dict[str, Any]) -> Any:
+    """The TriggerMessageRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(TriggerMessageRequest)
+        n = 1
+        v = d["requestedMessage"]
+        v = _trigger_message_request_0members[v]
+        _trigger_message_request_0set(self, v)
+        v = d.get("connectorId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _trigger_message_request_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+TriggerMessageRequest._fast = _fast_trigger_message_request

@@ -62,12 +62,32 @@ class UnlockConnectorResponse(Response):
             _c.missing(errs, "$.status")
         else:
             n += 1
-            m = UnlockStatus._value2member_map_.get(v) if type(v) is str else None
+            m = UnlockStatus._value2member_map_.get(v) if isinstance(v, str) else None
             v = m if m is not None else _c.member(v, UnlockStatus, errs, "$.status")
         _set(self, "status", v)
         if len(d) != n:
             _c.extra(d, ("status",), errs)
         return self if len(errs) == k else _BAD
+
+
+_unlock_connector_response_0set = UnlockConnectorResponse.__dict__["status"].__set__
+_unlock_connector_response_0members = UnlockStatus._value2member_map_
+
+
+def _fast_unlock_connector_response(d: dict[str, Any]) -> Any:
+    """The UnlockConnectorResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(UnlockConnectorResponse)
+        n = 1
+        v = d["status"]
+        v = _unlock_connector_response_0members[v]
+        _unlock_connector_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+UnlockConnectorResponse._fast = _fast_unlock_connector_response
 
 
 @attrs.define(kw_only=True)
@@ -117,3 +137,23 @@ class UnlockConnectorRequest(Request["UnlockConnectorResponse"]):
         if len(d) != n:
             _c.extra(d, ("connectorId",), errs)
         return self if len(errs) == k else _BAD
+
+
+_unlock_connector_request_0set = UnlockConnectorRequest.__dict__["connector_id"].__set__
+
+
+def _fast_unlock_connector_request(d: dict[str, Any]) -> Any:
+    """The UnlockConnectorRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(UnlockConnectorRequest)
+        n = 1
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _unlock_connector_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+UnlockConnectorRequest._fast = _fast_unlock_connector_request

@@ -15,6 +15,7 @@ from ocpp16 import _validators as _v
 from ocpp16._convert import BAD as _BAD
 from ocpp16._convert import MISSING as _MISSING
 from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
@@ -48,6 +49,19 @@ class UpdateFirmwareResponse(Response):
             _c.extra(d, (), errs)
             return _BAD
         return _new(UpdateFirmwareResponse)
+
+
+def _fast_update_firmware_response(d: dict[str, Any]) -> Any:
+    """The UpdateFirmwareResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(UpdateFirmwareResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+UpdateFirmwareResponse._fast = _fast_update_firmware_response
 
 
 @attrs.define(kw_only=True)
@@ -138,3 +152,43 @@ class UpdateFirmwareRequest(Request["UpdateFirmwareResponse"]):
         if len(d) != n:
             _c.extra(d, ("location", "retries", "retrieveDate", "retryInterval"), errs)
         return self if len(errs) == k else _BAD
+
+
+_update_firmware_request_0set = UpdateFirmwareRequest.__dict__["location"].__set__
+_update_firmware_request_1set = UpdateFirmwareRequest.__dict__["retries"].__set__
+_update_firmware_request_2set = UpdateFirmwareRequest.__dict__["retrieve_date"].__set__
+_update_firmware_request_3set = UpdateFirmwareRequest.__dict__["retry_interval"].__set__
+
+
+def _fast_update_firmware_request(d: dict[str, Any]) -> Any:
+    """The UpdateFirmwareRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(UpdateFirmwareRequest)
+        n = 2
+        v = d["location"]
+        if type(v) is not str:
+            return _BAD
+        _update_firmware_request_0set(self, v)
+        v = d.get("retries")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _update_firmware_request_1set(self, v)
+        v = d["retrieveDate"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _update_firmware_request_2set(self, v)
+        v = d.get("retryInterval")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _update_firmware_request_3set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+UpdateFirmwareRequest._fast = _fast_update_firmware_request
