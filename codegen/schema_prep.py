@@ -405,6 +405,9 @@ def prepare(schemas: Path, names: Names) -> Prepared:
     unused = set(names.types) - lifter.used_keys
     if unused:
         raise SystemExit(f"codegen: names.toml [types] entries match nothing: {sorted(unused)}")
+    not_enums = {n for n in names.errata if "enum" not in lifter.definitions.get(n, {})}
+    if not_enums:
+        raise SystemExit(f"codegen: names.toml [errata] names no enumeration: {sorted(not_enums)}")
 
     annotator = _Annotator(names, lifter)
     data_types, enums = [], []

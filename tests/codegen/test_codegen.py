@@ -61,6 +61,13 @@ def test_a_stale_names_entry_is_refused() -> None:
         prepare(ROOT / "schemas", attrs.evolve(names, types=types))
 
 
+def test_errata_for_no_enumeration_is_refused() -> None:
+    names = load_names(NAMES)
+    errata = {**names.errata, "UnitOfMeasur": ["Hertz"]}
+    with pytest.raises(SystemExit, match=r"\[errata\] names no enumeration: \['UnitOfMeasur'\]"):
+        prepare(ROOT / "schemas", attrs.evolve(names, errata=errata))
+
+
 def test_a_missing_schema_is_refused(tmp_path: Path) -> None:
     schemas = tmp_path / "schemas"
     shutil.copytree(ROOT / "schemas", schemas)
