@@ -297,8 +297,8 @@ class _Annotator:
                 desc["site_min_items"] = self.site_bounds(target, node.get("x-site-min-items", {}))
         elif desc["type"] == "array":
             items = self.describe("", node["items"], True, f"{path}[]")
-            desc["site_min_items"] = items.pop("site_min_items")
-            if not desc["site_min_items"] and "x-site-min-items" in node:
+            del items["site_min_items"]  # a place's bounds sit on its array property
+            if "x-site-min-items" in node:
                 target = self.definitions[node["items"]["$ref"].removeprefix(DEFINITIONS)]
                 desc["site_min_items"] = self.site_bounds(target, node["x-site-min-items"])
             desc["items"] = items
