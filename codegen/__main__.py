@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from codegen import emit
 from codegen.schema_prep import Prepared, load_names, prepare
 from codegen.split import Module, module_of_action, split_models
 
@@ -126,8 +127,22 @@ def generate(schemas: Path) -> dict[str, str]:
     ]
     files = split_models(models, header, modules)
     files["actions.py"] = render_template("actions.py.jinja2", header=header, actions=actions)
+    files["constraints.py"] = emit.constraints_module(header, _described_classes(prepared))
     files["__init__.py"] = render_template("init.py.jinja2", header=header, modules=modules)
     return {name: ruff(text, f"ocpp16/_generated/{name}") for name, text in files.items()}
+
+
+def _described_classes(prepared: Prepared) -> list[tuple[str, str, str, list[emit.Description]]]:
+    """(name, kind, action, properties) of every class: data types, then each action's
+    request and response."""
+    found: list[tuple[str, str, str, list[emit.Description]]] = [
+        (name, "datatype", "", prepared.descriptions[name]) for name in prepared.data_types
+    ]
+    found += [
+        (m.class_name, m.kind.lower(), m.action, prepared.descriptions[m.class_name])
+        for m in prepared.messages
+    ]
+    return found
 
 
 def main() -> int:

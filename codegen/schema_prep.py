@@ -19,9 +19,12 @@ from typing import Any
 
 import attrs
 
+from codegen import emit
+
 __all__ = ["ACTIONS_ORDER", "Names", "Prepared", "enum_member_name", "load_names", "prepare"]
 
 JSON = dict[str, Any]
+Description = emit.Description
 DEFINITIONS = "#/definitions/"
 #: The 28 actions of OCPP 1.6 in alphabetical order.
 ACTIONS_ORDER = (
@@ -72,6 +75,7 @@ class Names:
     integers: dict[str, list[int]]
     decimals: dict[str, list[float]]
     strings: dict[str, str]
+    errata: dict[str, list[str]]
 
 
 def load_names(path: Path) -> Names:
@@ -83,6 +87,7 @@ def load_names(path: Path) -> Names:
         integers=data["integers"],
         decimals=data["decimals"],
         strings=data["strings"],
+        errata=data["errata"],
     )
 
 
@@ -106,6 +111,8 @@ class Prepared:
     messages: list[Message]
     data_types: list[str]
     enums: list[str]
+    #: The one constraint description: per class, its properties (see codegen.emit).
+    descriptions: dict[str, list[Description]]
 
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -191,7 +198,10 @@ class _Lifter:
         return ref
 
     def define_enum(self, name: str, node: JSON, user: str) -> JSON:
+        # The errata sheet changes the enumeration itself: its values count at every place the
+        # enumeration stands (MeterValues and StopTransaction alike), whatever a schema spells.
         values: list[str] = list(node["enum"])
+        values += [v for v in self.names.errata.get(name, ()) if v not in values]
         self.enum_sites.setdefault(name, []).append(values)
         known = self.definitions.get(name)
         merged = list(known["enum"]) if known else []
@@ -238,72 +248,111 @@ def _merge_shapes(known: JSON, new: JSON, where: str) -> JSON:
 
 
 class _Annotator:
-    """Adds the validator and random expressions to every property (second pass)."""
+    """Describes every property (the one constraint description) and adds the expressions the
+    class template needs: the validator, rendered from the description, and the random value
+    (second pass)."""
 
     def __init__(self, names: Names, lifter: _Lifter) -> None:
         self.names = names
         self.definitions = lifter.definitions
         self.enum_sites = lifter.enum_sites
+        self.descriptions: dict[str, list[Description]] = {}
 
     def annotate(self, node: JSON) -> None:
         required = set(node.get("required", ()))
+        described = self.descriptions[node["title"]] = []
         for prop, sub in node["properties"].items():
-            validator, random = self.expressions(prop, sub)
-            optional = prop not in required
-            check = f"_v.optional({validator})" if optional else validator
-            sub["x-validator"] = f"_v.field({check})"
-            sub["x-random"] = random
+            desc = self.describe(prop, sub, prop in required, f"$.{prop}")
+            described.append(desc)
+            sub["x-validator"] = emit.validator(desc)
+            sub["x-random"] = self.random(prop, sub)
 
-    def expressions(self, prop: str, node: JSON) -> tuple[str, str]:
+    def describe(self, prop: str, node: JSON, required: bool, path: str) -> Description:
+        """The constraints of one property, from its lifted schema node."""
+        desc: Description = {
+            "name": _snake(prop),
+            "wire": prop,
+            "path": path,
+            "type": node.get("type"),
+            "required": required,
+            "max_length": node.get("maxLength"),
+            "enum": None,
+            "enum_class": None,
+            "format": node.get("format"),
+            "multiple_of": node.get("multipleOf"),
+            "min_items": node.get("minItems"),
+            "max_items": node.get("maxItems"),
+            "nested": None,
+            "items": None,
+            "site_min_items": [],
+        }
         ref = node.get("$ref")
         if ref is not None:
             name = ref.removeprefix(DEFINITIONS)
             target = self.definitions[name]
             if "enum" in target:
-                return f"_v.member({name})", self.enum_random(name)
-            return self.site_bounds(f"_v.instance({name})", target, node), f"{name}.random(full, r)"
+                desc.update(type="string", enum=tuple(target["enum"]), enum_class=name)
+            else:
+                desc.update(type="object", nested=name)
+                desc["site_min_items"] = self.site_bounds(target, node.get("x-site-min-items", {}))
+        elif desc["type"] == "array":
+            items = self.describe("", node["items"], True, f"{path}[]")
+            del items["site_min_items"]  # a place's bounds sit on its array property
+            if "x-site-min-items" in node:
+                target = self.definitions[node["items"]["$ref"].removeprefix(DEFINITIONS)]
+                desc["site_min_items"] = self.site_bounds(target, node["x-site-min-items"])
+            desc["items"] = items
+        if desc["type"] not in {"string", "integer", "number", "boolean", "object", "array"}:
+            raise SystemExit(f"codegen: property {prop} of type {desc['type']!r} is not supported")
+        if desc["type"] == "number" and desc["multiple_of"] != 0.1:
+            raise SystemExit(f"codegen: number {prop} without multipleOf 0.1 is not supported")
+        return desc
+
+    @staticmethod
+    def site_bounds(target: JSON, bounds: dict[str, int]) -> list[tuple[str, str, int]]:
+        """The array bounds this place gives the shared type and the merged type lost:
+        MeterValues' MeterValue needs a sampledValue, StopTransaction's does not."""
+        return [
+            (_snake(prop), prop, bound)
+            for prop, bound in bounds.items()
+            if bound > target["properties"][prop].get("minItems", 0)
+        ]
+
+    def random(self, prop: str, node: JSON) -> str:
+        """The Python expression of a random valid value (the generator's node is trimmed too)."""
+        ref = node.get("$ref")
+        if ref is not None:
+            node.pop("x-site-min-items", None)
+            name = ref.removeprefix(DEFINITIONS)
+            if "enum" in self.definitions[name]:
+                return self.enum_random(name)
+            return f"{name}.random(full, r)"
         kind = node.get("type")
-        if kind == "array" and "x-site-min-items" in node:
-            node["items"]["x-site-min-items"] = node.pop("x-site-min-items")
+        node.pop("x-site-min-items", None)
         if kind == "array":
             min_items = int(node.get("minItems", 0))
             random_min_items = int(node.pop("x-random-min-items", min_items))
-            item_check, item_random = self.expressions(prop, node["items"])
+            item_random = self.random(prop, node["items"])
             # The generator would turn a constrained item into a type alias (KeyItem = str):
             # the constraint lives in the check instead.
             node["items"] = {k: v for k, v in node["items"].items() if k in {"type", "$ref"}}
-            return (
-                f"_v.array({item_check}, {min_items})",
-                f"[{item_random} for _ in range(_rnd.count(r, {random_min_items}, full))]",
-            )
+            return f"[{item_random} for _ in range(_rnd.count(r, {random_min_items}, full))]"
         if kind == "string" and node.get("format") == "date-time":
-            return "_v.DATE_TIME", "_rnd.date_time(r)"
+            return "_rnd.date_time(r)"
         if kind == "string":
             max_length = node.get("maxLength")
             text_kind = self.names.strings.get(prop)
             if text_kind is not None and max_length is None:
-                return "_v.string(None)", f"_rnd.{text_kind}_text(r)"
+                return f"_rnd.{text_kind}_text(r)"
             bound = max_length if max_length is not None else UNBOUNDED_STRING_LENGTH
-            return f"_v.string({max_length})", f"_rnd.string(r, {bound})"
+            return f"_rnd.string(r, {bound})"
         if kind == "integer":
             low, high = self.names.integers.get(prop, self.names.integers["default"])
-            return "_v.INTEGER", f"_rnd.integer(r, {low}, {high})"
+            return f"_rnd.integer(r, {low}, {high})"
         if kind == "number":
             low_f, high_f = self.names.decimals.get(prop, self.names.decimals["default"])
-            if node.get("multipleOf") != 0.1:
-                raise SystemExit(f"codegen: number {prop} without multipleOf 0.1 is not supported")
-            return "_v.TENTHS", f"_rnd.tenths(r, {round(low_f * 10)}, {round(high_f * 10)})"
-        if kind == "boolean":
-            return "_v.BOOLEAN", "_rnd.boolean(r)"
-        raise SystemExit(f"codegen: property {prop} of type {kind!r} is not supported")
-
-    def site_bounds(self, check: str, target: JSON, ref: JSON) -> str:
-        """``check`` plus the array bounds this place gives the shared type and the merged
-        type lost: MeterValues' MeterValue needs a sampledValue, StopTransaction's does not."""
-        for prop, bound in ref.pop("x-site-min-items", {}).items():
-            if bound > target["properties"][prop].get("minItems", 0):
-                check = f'_v.min_items_at({check}, "{_snake(prop)}", "{prop}", {bound})'
-        return check
+            return f"_rnd.tenths(r, {round(low_f * 10)}, {round(high_f * 10)})"
+        return "_rnd.boolean(r)"
 
     def enum_random(self, name: str) -> str:
         everywhere = set.intersection(*(set(site) for site in self.enum_sites[name]))
@@ -356,6 +405,9 @@ def prepare(schemas: Path, names: Names) -> Prepared:
     unused = set(names.types) - lifter.used_keys
     if unused:
         raise SystemExit(f"codegen: names.toml [types] entries match nothing: {sorted(unused)}")
+    not_enums = {n for n in names.errata if "enum" not in lifter.definitions.get(n, {})}
+    if not_enums:
+        raise SystemExit(f"codegen: names.toml [errata] names no enumeration: {sorted(not_enums)}")
 
     annotator = _Annotator(names, lifter)
     data_types, enums = [], []
@@ -379,21 +431,39 @@ def prepare(schemas: Path, names: Names) -> Prepared:
     ordered = {name: lifter.definitions[name] for name in sorted(enums)}
     for name in sorted(data_types):
         _add_with_dependencies(name, lifter.definitions, ordered)
+    descriptions = annotator.descriptions
     template_data: dict[str, dict[str, str]] = {
-        name: {"base": "Model", "action": "", "response": ""} for name in data_types
+        name: _class_data(name, "Model", "", "", descriptions[name]) for name in data_types
     }
     for action in ACTIONS_ORDER:
         response, request = f"{action}Response", f"{action}Request"
         ordered[response] = message_defs[response]
         ordered[request] = message_defs[request]
-        template_data[response] = {"base": "Response", "action": action, "response": ""}
-        template_data[request] = {
-            "base": f'Request["{response}"]',  # forward reference: responses may come later
-            "action": action,
-            "response": response,
-        }
+        template_data[response] = _class_data(
+            response, "Response", action, "", descriptions[response]
+        )
+        # A forward reference in the base: the generator's own ordering may move classes.
+        template_data[request] = _class_data(
+            request, f'Request["{response}"]', action, response, descriptions[request]
+        )
     document: JSON = {"$schema": "http://json-schema.org/draft-04/schema#", "definitions": ordered}
-    return Prepared(document, template_data, messages, sorted(data_types), sorted(enums))
+    return Prepared(
+        document, template_data, messages, sorted(data_types), sorted(enums), descriptions
+    )
+
+
+def _class_data(
+    name: str, base: str, action: str, response: str, described: list[Description]
+) -> dict[str, str]:
+    """What the class template needs beyond the fields: rendered from the description."""
+    return {
+        "base": base,
+        "action": action,
+        "response": response,
+        "parse_method": emit.parse_method(name, described),
+        "to_dict_method": emit.to_dict_method(described),
+        "fast_function": emit.fast_function(name, described),
+    }
 
 
 def _refs(node: Any) -> Iterator[str]:

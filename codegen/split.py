@@ -44,12 +44,22 @@ def split_models(text: str, header: str, modules: list[Module]) -> dict[str, str
     ]
     sources: dict[str, str] = {}  # in the generator's order: dependencies first
     uses: dict[str, set[str]] = {}
+    tails: dict[str, list[int]] = {}  # the lines of the module-level code after each class
+    last = ""
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
+            last = node.name
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             sources[node.name] = "\n".join(lines[start - 1 : node.end_lineno])
             uses[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
             uses[node.name] |= _forward_references(node)
+        elif last and not isinstance(node, ast.Import | ast.ImportFrom):
+            # Module-level code after a class (its fast parser) belongs with that class.
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            tails.setdefault(last, [start, 0])[1] = node.end_lineno or start
+            uses[last] |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    for cls, (start, end) in tails.items():
+        sources[cls] += "\n\n\n" + "\n".join(lines[start - 1 : end])
     home = {cls: module.name for module in modules for cls in module.classes}
     unplaced = set(sources) - set(home)
     if unplaced or set(home) - set(sources):

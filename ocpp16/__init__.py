@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp16 import _generated
 from ocpp16._action import Action, Sender
 from ocpp16._model import Model, Request, Response
+from ocpp16._violations import violations
 from ocpp16.errors import (
     CallError,
     CallTimeout,
@@ -90,6 +91,7 @@ __all__ = [
     "connect",
     "resolve_action",
     "server_ssl_context",
+    "violations",
 ]
 __all__ += _generated.__all__
 

@@ -1,52 +1,84 @@
-"""Wire JSON <-> generated classes, on one cattrs converter.
+"""Wire JSON <-> generated classes: the runtime side of the generated parsers.
 
-Each field is bound once to its exact wire name (the ``wire`` metadata the generator writes), so no
-case conversion runs at all. Structuring is strict where cattrs is lenient by default (it would
-turn ``1`` into ``"1"`` for a str field and a string into a list of characters): every leaf hook
-checks the JSON type. cattrs collects failures in exception groups annotated with the attribute
-and index they occurred at; :func:`from_dict` folds the first one into a single ValidationError
-with its JSON path, constraint and OCPP-J error code.
+Each generated class has a ``_parse`` (wire object -> instance, straight-line code rendered from
+the constraint description) and a ``to_dict``. ``_parse`` never stops at a violation: it lists
+every one in document order (fields in schema order, unknown properties last) and returns
+``BAD``. :func:`from_dict` raises the first of them, :func:`violations` returns them all: one pass,
+so the two can never disagree. In front of it runs ``_fast``, rendered from the same
+description: it builds the instance of a valid object or gives up at the first doubt, saying
+nothing; only ``_parse`` ever names a violation. The helpers below are what the generated code
+calls off its fast path; the names and OCPP-J codes of violations come from ``_validators``.
 """
 
 from __future__ import annotations
 
 import re
-import typing
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-import attrs
-import cattrs
-from cattrs.cols import list_structure_factory
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from ocpp16 import _validators as _v
+from ocpp16._text import printable, shorten
+from ocpp16.errors import ValidationError
 
-from ocpp16._validators import json_type
-from ocpp16.errors import ErrorCode, ValidationError
+if TYPE_CHECKING:
+    from ocpp16._model import Model
 
-__all__ = ["format_date_time", "from_dict", "json_type_of", "parse_date_time", "to_dict"]
+__all__ = [
+    "BAD",
+    "MISSING",
+    "format_date_time",
+    "from_dict",
+    "parse",
+    "parse_date_time",
+    "to_dict",
+    "violations",
+]
 
-T = TypeVar("T")
+M = TypeVar("M", bound="Model")
+Errors = list[ValidationError]
 
-TYPE: Final[ErrorCode] = "TypeConstraintViolation"
-PROPERTY: Final[ErrorCode] = "PropertyConstraintViolation"
-OCCURRENCE: Final[ErrorCode] = "OccurenceConstraintViolation"
-FORMATION: Final[ErrorCode] = "FormationViolation"
 
-# RFC 3339 date-time: full date, "T" (or "t"/space is not allowed by JSON Schema), time with
-# optional fraction, and a mandatory offset. datetime.fromisoformat alone also takes forms that
-# RFC 3339 forbids (no offset, week dates, "2026-11-24" without a time).
+class _Marker:
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: What a parser returns for a value that breaks its schema (its violations are listed).
+BAD: Final[Any] = _Marker("BAD")
+#: The value of a property the wire object does not have.
+MISSING: Final[Any] = _Marker("MISSING")
+
+# RFC 3339 date-time: full date, "T", time with optional fraction, and a mandatory offset.
+# datetime.fromisoformat alone also takes forms that RFC 3339 forbids (no offset, week dates,
+# "2026-11-24" without a time).
 _RFC3339: Final = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})\Z"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
 )
+_fromisoformat: Final = datetime.fromisoformat
 
 
 def parse_date_time(text: str) -> datetime:
     """An aware datetime from RFC 3339 text; ValueError when the text is not RFC 3339."""
+    size = len(text)
+    if (
+        ((size == 24 and text[19] == ".") or size == 20)
+        and text[-1] == "Z"
+        and text[10] == "T"
+        and text[4] == "-" == text[7]
+        and text[13] == ":" == text[16]
+    ):
+        # The usual shape (ours among them): the separators are in place and fromisoformat
+        # checks every digit, so the regular expression is not needed.
+        return _fromisoformat(text)
     if not _RFC3339.match(text):
-        raise ValueError(f"not an RFC 3339 date-time: {text!r}")
+        raise ValueError("not an RFC 3339 date-time")
     fraction = text.find(".")
     if fraction != -1:
         # Python takes at most 6 fraction digits; RFC 3339 allows any number.
@@ -54,7 +86,10 @@ def parse_date_time(text: str) -> datetime:
         while end < len(text) and text[end].isdigit():
             end += 1
         text = text[: fraction + 1] + text[fraction + 1 : end][:6].ljust(6, "0") + text[end:]
-    return datetime.fromisoformat(text.upper())
+    return _fromisoformat(text.upper())
+
+
+_ZERO: Final = timedelta(0)
 
 
 def format_date_time(value: datetime) -> str:
@@ -68,240 +103,156 @@ def format_date_time(value: datetime) -> str:
     return text[:end] + text[-6:]
 
 
-_ZERO: Final = timedelta(0)
+# --- entry points -------------------------------------------------------------------------------
 
 
-class _Defect(Exception):
-    """A leaf failure inside cattrs: the constraint and code, path filled in by from_dict."""
-
-    def __init__(self, constraint: str, code: ErrorCode, detail: str) -> None:
-        self.constraint = constraint
-        self.code: ErrorCode = code
-        self.detail = detail
-        super().__init__(f"{constraint}: {detail}")
-
-
-def _wrong_type(expected: str, value: Any) -> _Defect:
-    return _Defect(f"type {expected}", TYPE, f"got {json_type(value)}")
-
-
-def _structure_str(value: Any, _: type) -> str:
-    if not isinstance(value, str):
-        raise _wrong_type("string", value)
-    return value
+def parse(data: Any, cls: type[M]) -> tuple[M | None, Errors]:
+    """The instance of ``cls`` for the wire payload ``data`` and every violation found on the way
+    (the instance is None when there is any)."""
+    errs: Errors = []
+    if type(data) is not dict:
+        _add(errs, "$", _v.not_an_object_payload(data))
+        return None, errs
+    obj = cls._fast(data)
+    if obj is BAD:
+        # Something is off: the checking pass says what (or, for 5.0 as an integer, converts).
+        obj = cls._parse(data, errs)
+    return (None, errs) if errs else (obj, errs)
 
 
-def _structure_int(value: Any, _: type) -> int:
-    if type(value) is not int:
-        # JSON has one number type: 5.0 is the integer 5 for JSON Schema draft-04 validators too.
-        if type(value) is float and value.is_integer():
-            return int(value)
-        raise _wrong_type("integer", value)
-    return value
+def from_dict(data: Any, cls: type[M]) -> M:
+    """The instance of ``cls`` for ``data``; raises the first violation as ValidationError."""
+    if type(data) is dict:
+        obj: M = cls._fast(data)
+        if obj is not BAD:
+            return obj
+    found, errs = parse(data, cls)
+    if found is None:
+        raise errs[0]
+    return found
 
 
-def _structure_float(value: Any, _: type) -> float:
-    if type(value) is not float:
-        if type(value) is not int:
-            raise _wrong_type("number", value)
-        return float(value)
-    return value
+def violations(data: Any, cls: type[Model]) -> Errors:
+    """Each schema violation of the wire payload ``data`` as ``cls``, in document order; empty
+    when it is valid. The first is what ``from_dict`` raises."""
+    return parse(data, cls)[1]
 
 
-def _structure_bool(value: Any, _: type) -> bool:
-    if type(value) is not bool:
-        raise _wrong_type("boolean", value)
-    return value
+def to_dict(obj: Model) -> dict[str, Any]:
+    return obj.to_dict()
 
 
-def _structure_datetime(value: Any, _: type) -> datetime:
+# --- what the generated parsers call off their fast path -----------------------------------------
+
+
+def _add(errs: Errors, path: str, problem: _v.Problem) -> Any:
+    suffix, constraint, code, detail = problem
+    errs.append(ValidationError(path + suffix, constraint, code, detail))
+    return BAD
+
+
+def missing(errs: Errors, path: str) -> None:
+    _add(errs, path, _v.MISSING_FIELD)
+
+
+def wrong(value: Any, expected: str, errs: Errors, path: str) -> Any:
+    return _add(errs, path, _v.wrong_type(expected, value))
+
+
+def string(value: Any, max_length: int | None, errs: Errors, path: str) -> Any:
     if type(value) is not str:
-        raise _wrong_type("string", value)
+        return _add(errs, path, _v.wrong_type("string", value))
+    if max_length is not None and len(value) > max_length:
+        return _add(errs, path, _v.too_long(max_length, value))
+    return value
+
+
+def integer(value: Any, errs: Errors, path: str) -> Any:
+    number = _v.as_integer(value)
+    return number if number is not None else _add(errs, path, _v.wrong_type("integer", value))
+
+
+def number(value: Any, errs: Errors, path: str) -> Any:
+    kind = type(value)
+    if kind is not float:
+        if kind is not int:
+            return _add(errs, path, _v.wrong_type("number", value))
+        try:
+            value = float(value)
+        except OverflowError:
+            return _add(errs, path, _v.not_tenths(value))
+    return value if _v.is_tenths(value) else _add(errs, path, _v.not_tenths(value))
+
+
+def date_time(value: Any, errs: Errors, path: str) -> Any:
+    if type(value) is not str:
+        return _add(errs, path, _v.wrong_type("string", value))
     try:
         return parse_date_time(value)
     except ValueError:
-        raise _Defect("format date-time", PROPERTY, f"got {value!r}") from None
+        return _add(errs, path, _v.bad_date_time(value))
 
 
-def _enum_hook(enum: type[Enum]) -> Callable[[Any, Any], Enum]:
-    # A dict lookup: calling the enum class to look a value up is about 20 times slower.
-    members = {member.value: member for member in enum}
-    allowed = ", ".join(members)
-
-    def structure_enum(value: Any, _: Any) -> Enum:
-        member = members.get(value) if isinstance(value, str) else None
-        if member is None:
-            if not isinstance(value, str):
-                raise _wrong_type("string", value)
-            raise _Defect("enum", PROPERTY, f"got {value!r}, allowed: {allowed}")
-        return member
-
-    return structure_enum
+def member(value: Any, enum: type[Enum], errs: Errors, path: str) -> Any:
+    if type(value) is not str:
+        return _add(errs, path, _v.wrong_type("string", value))
+    return _add(errs, path, _v.not_a_member(enum, value))
 
 
-def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
-    converter.register_structure_hook(str, _structure_str)
-    converter.register_structure_hook(int, _structure_int)
-    converter.register_structure_hook(float, _structure_float)
-    converter.register_structure_hook(bool, _structure_bool)
-    converter.register_structure_hook(datetime, _structure_datetime)
-    converter.register_unstructure_hook(datetime, format_date_time)
-
-    def list_hook(target: Any) -> Callable[[Any, Any], list[Any]]:
-        inner = list_structure_factory(target, converter)
-
-        def structure_list(value: Any, cls: Any) -> list[Any]:
-            if type(value) is not list:
-                raise _wrong_type("array", value)
-            result: list[Any] = inner(value, cls)
-            return result
-
-        return structure_list
-
-    converter.register_structure_hook_factory(_is_list, list_hook)
-
-    def optional_hook(target: Any) -> Callable[[Any, Any], Any]:
-        # cattrs takes null for an optional field; the schemas allow null nowhere: an optional
-        # field is absent or holds a value of its type.
-        (inner_type,) = (arg for arg in typing.get_args(target) if arg is not type(None))
-        inner = converter.get_structure_hook(inner_type)
-        expected = json_type_of(inner_type)
-
-        def structure_optional(value: Any, _: Any) -> Any:
-            if value is None:
-                raise _wrong_type(expected, value)
-            return inner(value, inner_type)
-
-        return structure_optional
-
-    converter.register_structure_hook_factory(_is_optional, optional_hook)
-
-    def class_structure_hook(cls: type[Any]) -> Callable[[Any, Any], Any]:
-        # Registered per enum class: cattrs would dispatch a StrEnum to the str hook.
-        for field_type in typing.get_type_hints(cls).values():
-            for enum in _enums_in(field_type):
-                converter.register_structure_hook(enum, _enum_hook(enum))
-        renames = {a.name: override(rename=a.metadata["wire"]) for a in attrs.fields(cls)}
-        inner = make_dict_structure_fn(cls, converter, **renames)  # type: ignore[arg-type]
-
-        def structure_object(value: Any, target: Any) -> Any:
-            if type(value) is not dict:
-                raise _wrong_type("object", value)
-            return inner(value, target)
-
-        return structure_object
-
-    def class_unstructure_hook(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
-        # StrEnum members would pass through as they are (cattrs dispatches them as str);
-        # the wire dict holds their plain values.
-        for field_type in typing.get_type_hints(cls).values():
-            for enum in _enums_in(field_type):
-                converter.register_unstructure_hook(enum, _enum_value)
-        renames = {
-            a.name: override(rename=a.metadata["wire"], omit_if_default=True)
-            for a in attrs.fields(cls)
-        }
-        return make_dict_unstructure_fn(cls, converter, **renames)  # type: ignore[arg-type]
-
-    converter.register_structure_hook_factory(_is_model, class_structure_hook)
-    converter.register_unstructure_hook_factory(_is_model, class_unstructure_hook)
-    return converter
+def nest(errs: Errors, start: int, segment: str) -> None:
+    """Put the violations from ``start`` on, found inside a nested value, below ``segment``."""
+    for index in range(start, len(errs)):
+        errs[index] = errs[index].at("$" + segment)
 
 
-def _enum_value(member: Enum) -> Any:
-    return member.value
+def objects(
+    value: Any,
+    parse_item: Callable[[dict[str, Any], Errors], Any],
+    min_items: int,
+    errs: Errors,
+    path: str,
+    *,
+    site: tuple[tuple[str, str, int], ...] | None,
+) -> Any:
+    """An array of objects: each parsed, plus the array bounds ``site`` adds to their type."""
+    if type(value) is not list:
+        return _add(errs, path, _v.wrong_type("array", value))
+    start = len(errs)
+    if len(value) < min_items:
+        _add(errs, path, _v.too_few(min_items, len(value)))
+    items = []
+    for index, item in enumerate(value):
+        if type(item) is not dict:
+            items.append(_add(errs, f"{path}[{index}]", _v.wrong_type("object", item)))
+            continue
+        mark = len(errs)
+        parsed = parse_item(item, errs)
+        if parsed is BAD:
+            nest(errs, mark, f"{path[1:]}[{index}]")
+        elif site is not None:
+            for attribute, wire, bound in site:
+                count = len(getattr(parsed, attribute))
+                if count < bound:
+                    _add(errs, f"{path}[{index}].{wire}", _v.too_few(bound, count))
+        items.append(parsed)
+    return items if len(errs) == start else BAD
 
 
-def _enums_in(hint: Any) -> list[type[Enum]]:
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return [hint]
-    return [e for arg in typing.get_args(hint) for e in _enums_in(arg)]
+def strings(value: Any, max_length: int | None, min_items: int, errs: Errors, path: str) -> Any:
+    """An array of strings."""
+    if type(value) is not list:
+        return _add(errs, path, _v.wrong_type("array", value))
+    start = len(errs)
+    if len(value) < min_items:
+        _add(errs, path, _v.too_few(min_items, len(value)))
+    for index, item in enumerate(value):
+        if type(item) is not str or (max_length is not None and len(item) > max_length):
+            string(item, max_length, errs, f"{path}[{index}]")
+    return list(value) if len(errs) == start else BAD
 
 
-def _is_model(cls: Any) -> bool:
-    return isinstance(cls, type) and attrs.has(cls) and "Model" in {c.__name__ for c in cls.__mro__}
-
-
-def _is_optional(hint: Any) -> bool:
-    args = typing.get_args(hint)
-    return len(args) == 2 and type(None) in args
-
-
-def json_type_of(hint: Any) -> str:
-    """The JSON type holding values of the field type ``hint`` (``string`` for ``str | None``)."""
-    if _is_optional(hint):
-        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
-    if _is_list(hint):
-        return "array"
-    if _is_model(hint):
-        return "object"
-    names = {bool: "boolean", int: "integer", float: "number"}
-    return names.get(hint, "string")  # str, datetime and the StrEnums
-
-
-def _is_list(cls: Any) -> bool:
-    return getattr(cls, "__origin__", None) is list
-
-
-_converter: Final = _make_converter()
-# Hooks by class, looked up once: cattrs' dispatch per call costs as much as a small message.
-_unstructure_hooks: dict[type, Callable[[Any], dict[str, Any]]] = {}
-_structure_hooks: dict[type, Callable[[Any, Any], Any]] = {}
-
-
-def to_dict(obj: Any) -> dict[str, Any]:
-    cls = type(obj)
-    hook = _unstructure_hooks.get(cls)
-    if hook is None:
-        hook = _unstructure_hooks[cls] = _converter.get_unstructure_hook(cls)
-    return hook(obj)
-
-
-def from_dict(data: Any, cls: type[T]) -> T:
-    if type(data) is not dict:
-        raise ValidationError("$", "type object", FORMATION, f"got {json_type(data)}")
-    hook = _structure_hooks.get(cls)
-    if hook is None:
-        hook = _structure_hooks[cls] = _converter.get_structure_hook(cls)
-    try:
-        result: T = hook(data, cls)
-        return result
-    except (ClassValidationError, IterableValidationError, _Defect, ValidationError) as exc:
-        raise _first_defect(exc, "$") from None
-
-
-def _first_defect(exc: BaseException, path: str) -> ValidationError:
-    """Fold the first failure of a cattrs exception tree into one ValidationError."""
-    if isinstance(exc, ValidationError):
-        return exc.at(path)
-    if isinstance(exc, _Defect):
-        return ValidationError(path, exc.constraint, exc.code, exc.detail)
-    if isinstance(exc, ForbiddenExtraKeysError):
-        key = sorted(exc.extra_fields)[0]
-        return ValidationError(
-            f"{path}.{key}", "additionalProperties", FORMATION, "not a property of this message"
-        )
-    if isinstance(exc, ClassValidationError | IterableValidationError):
-        leaves = exc.exceptions
-        # Report extra keys and missing fields before the defects of present values: a field name
-        # typed wrong shows up as both, and the extra key is the better clue.
-        ordered = sorted(leaves, key=lambda e: not isinstance(e, ForbiddenExtraKeysError))
-        first = ordered[0]
-        return _first_defect(first, path + _note_path(first, getattr(exc, "cl", None)))
-    if isinstance(exc, KeyError):
-        return ValidationError(path, "required", OCCURRENCE, "missing")
-    return ValidationError(path, "schema", FORMATION, f"{type(exc).__name__}: {exc}")
-
-
-def _note_path(exc: BaseException, cls: type | None) -> str:
-    for note in getattr(exc, "__notes__", ()):
-        name = getattr(note, "name", None)
-        if name is not None:
-            if cls is not None and attrs.has(cls):
-                name = getattr(attrs.fields(cls), name).metadata["wire"]
-            return f".{name}"
-        index = getattr(note, "index", None)
-        if index is not None:
-            return f"[{index}]"
-    return ""
+def extra(data: dict[str, Any], known: tuple[str, ...], errs: Errors) -> None:
+    """A violation for each property of ``data`` the schema does not have."""
+    for key in data:
+        if key not in known:
+            _add(errs, f"$.{shorten(printable(key))}", _v.unknown_property())

@@ -17,8 +17,9 @@ bad value, too long, not in the enumeration     PropertyConstraintViolation
 =============================================  ================================
 
 The description names the JSON path and constraint of every violation (``$.chargePointModel:
-violates required (missing)``, several joined by ``; ``) and the details carry the first one's as
-``{"path": ..., "constraint": ...}``; the code is the first one's.
+violates required (missing)``, several joined by ``; ``, bounded: see ``_violations.describe``)
+and the details carry the first one's as ``{"path": ..., "constraint": ...}``; the code is the
+first one's.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from typing import Any, Final
 import attrs
 
 from ocpp16._action import Action, Sender
+from ocpp16._convert import parse
 from ocpp16._generated.actions import ACTIONS
 from ocpp16._model import Model
-from ocpp16._violations import violations
+from ocpp16._violations import describe
 from ocpp16.errors import (
     ERROR_CODES,
     CallError,
@@ -140,12 +142,10 @@ def receive(text: str | bytes, peer: Sender) -> Incoming:
         return Ignored(frame, f"unknown message type id {json.dumps(frame.message_type)}")
     if not isinstance(frame, Call):
         return Answer(frame)
-    # A payload can hold a null only if the text spells one (the walk is skipped otherwise).
-    maybe_null = b"null" in text if isinstance(text, bytes) else "null" in text
-    return _check_call(frame, peer, maybe_null)
+    return _check_call(frame, peer)
 
 
-def _check_call(frame: Call, peer: Sender, maybe_null: bool) -> Valid | Invalid:
+def _check_call(frame: Call, peer: Sender) -> Valid | Invalid:
     action = ACTIONS.get(frame.action)
     if action is None:
         return _invalid(frame, "NotImplemented", _unknown(frame.action))
@@ -155,28 +155,13 @@ def _check_call(frame: Call, peer: Sender, maybe_null: bool) -> Valid | Invalid:
         else:
             why = f"{action.name} goes from charge point to central system, not the other way"
         return _invalid(frame, "NotSupported", why)
-    try:
-        request = action.request.from_dict(frame.payload)
-    except ValidationError:
-        request = None
-    if request is None or (maybe_null and _has_null(frame.payload)):
-        # The slow path, for invalid payloads only: every violation, in document order (and a
-        # null, which from_dict takes for an absent optional field but the schemas forbid).
-        found = violations(frame.payload, action.request) or [
-            ValidationError("$", "schema", "FormationViolation", "rejected")
-        ]
+    # One pass: the typed request, or every violation in document order.
+    request, found = parse(frame.payload, action.request)
+    if request is None:
         first = found[0]
         details = {"path": first.path, "constraint": first.constraint}
-        return _invalid(frame, first.code, "; ".join(map(str, found)), details)
+        return _invalid(frame, first.code, describe(found), details)
     return Valid(frame, action, request)
-
-
-def _has_null(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(item is None or _has_null(item) for item in value.values())
-    if isinstance(value, list):
-        return any(item is None or _has_null(item) for item in value)
-    return False
 
 
 def _invalid(

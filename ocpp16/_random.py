@@ -82,17 +82,26 @@ def integer(r: random.Random, low: int, high: int) -> int:
 
 
 def tenths(r: random.Random, low: int, high: int) -> float:
-    """A decimal with one digit after the point, between low/10 and high/10.
+    """A decimal with one digit after the point, between low/10 and high/10 inclusive.
 
-    Exact at one decimal, and chosen so that ``value / 0.1`` is a whole float as well: strict
-    validators (jsonschema among them) test ``multipleOf: 0.1`` that way and reject 0.3.
+    Exact at one decimal, and where the range allows, chosen so that ``value / 0.1`` is a whole
+    float as well: strict validators (jsonschema among them) test ``multipleOf: 0.1`` that way
+    and reject 0.3. A few neighbours of the drawn value are tried; when none passes that test
+    (a range of one value such as 0.3), the exact decimal is returned anyway.
     """
-    k = low + int(r.random() * (high - low + 1))
-    value = k / 10
-    while value / 0.1 != int(value / 0.1):
-        k = k + 1 if k < high else low
-        value = k / 10
-    return value
+    if low > high:
+        raise ValueError(f"tenths: empty range {low}..{high}")
+    width = high - low + 1
+    start = int(r.random() * width)
+    for step in range(min(width, _TENTHS_TRIES)):
+        value = (low + (start + step) % width) / 10
+        if value / 0.1 == int(value / 0.1):
+            return value
+    return (low + start) / 10
+
+
+# Neighbours tried by tenths(): most values pass at once, and no run of 10 fails.
+_TENTHS_TRIES: Final = 10
 
 
 def boolean(r: random.Random) -> bool:

@@ -13,6 +13,7 @@ __all__ = [
     "AUTH_FAILURES_FREE",
     "AUTH_MAX_DELAY",
     "MAX_AUTH_TRACKED",
+    "MAX_DESCRIPTION_CHARS",
     "MAX_ECHO_CHARS",
     "MAX_FRAME_BYTES",
     "MAX_HELD_EVENTS",
@@ -22,6 +23,7 @@ __all__ = [
     "MAX_QUEUED_CALLS",
     "MAX_RECEIVED_FRAMES",
     "MAX_UNSENT_BYTES",
+    "MAX_VIOLATIONS_LISTED",
     "RESOURCE_REPORT_INTERVAL",
 ]
 
@@ -67,3 +69,9 @@ MAX_PENDING_PEER_CALLS: Final = 4
 
 #: Events (frames ignored, CALLs answered) a client keeps for the record of one exchange.
 MAX_HELD_EVENTS: Final = 100
+
+#: Most schema violations listed in one CALLERROR description; the rest are counted ("and N more").
+MAX_VIOLATIONS_LISTED: Final = 10
+
+#: Longest CALLERROR description built from violations (characters).
+MAX_DESCRIPTION_CHARS: Final = 2000

@@ -14,7 +14,18 @@ from jsonschema import Draft4Validator, FormatChecker
 
 from ocpp16 import ACTIONS, Model
 
-__all__ = ["MESSAGES", "message_id", "official_schema", "official_validator"]
+__all__ = [
+    "ERRATA_UNITS",
+    "MESSAGES",
+    "message_id",
+    "official_schema",
+    "official_validator",
+    "with_errata",
+]
+
+#: The OCPP 1.6 errata sheet (v4.0, 2019) adds these to UnitOfMeasure, wherever it stands. The
+#: one place where the tests read the official schemas with the errata applied.
+ERRATA_UNITS: tuple[str, ...] = ("Celsius", "Celcius", "Hertz")
 
 #: (action, is_response, class) for all 56 messages.
 MESSAGES: list[tuple[str, bool, type[Model]]] = [
@@ -33,7 +44,22 @@ def official_schema(action: str, response: bool) -> dict[str, Any]:
     name = f"{action}{'Response' if response else ''}.json"
     text = (resources.files("ocpp") / "v16" / "schemas" / name).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
+    with_errata(schema)
     return schema
+
+
+def with_errata(node: Any) -> Any:
+    """``node`` with the errata values added to every UnitOfMeasure enumeration (in place)."""
+    if isinstance(node, dict):
+        values = node.get("enum")
+        if isinstance(values, list) and "kWh" in values:
+            values += [unit for unit in ERRATA_UNITS if unit not in values]
+        for value in node.values():
+            with_errata(value)
+    elif isinstance(node, list):
+        for item in node:
+            with_errata(item)
+    return node
 
 
 @cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
+import pytest
+
 from ocpp16 import ChargingRateUnitType, UnitOfMeasure
 from ocpp16 import _random as rnd
 
@@ -37,6 +39,31 @@ def test_tenths_are_exact_at_one_decimal_even_for_naive_validators() -> None:
     assert any(v != int(v) for v in values)
 
 
+@pytest.mark.parametrize(
+    ("low", "high", "allowed"),
+    [
+        (3, 3, {0.3}),  # one value, and one that fails the naive test: it never returned
+        (0, 0, {0.0}),
+        (-3, -3, {-0.3}),
+        (5000, 5000, {500.0}),
+        (1, 3, {0.1, 0.2, 0.3}),
+        (2, 3, {0.2, 0.3}),
+        (-1, 1, {-0.1, 0.0, 0.1}),
+    ],
+    ids=["3..3", "0..0", "-3..-3", "5000..5000", "1..3", "2..3", "-1..1"],
+)
+def test_tenths_on_narrow_and_degenerate_ranges(low: int, high: int, allowed: set[float]) -> None:
+    r = random.Random(8)
+    values = {rnd.tenths(r, low, high) for _ in range(200)}
+    assert values <= allowed
+    assert values
+
+
+def test_tenths_of_an_empty_range_is_an_error() -> None:
+    with pytest.raises(ValueError, match=r"empty range 4\.\.3"):
+        rnd.tenths(random.Random(9), 4, 3)
+
+
 def test_date_times_are_utc_milliseconds_past_and_future() -> None:
     r = random.Random(4)
     values = [rnd.date_time(r) for _ in range(1000)]
@@ -52,6 +79,7 @@ def test_member_draws_every_value_but_the_excluded() -> None:
     assert {rnd.member(r, ChargingRateUnitType) for _ in range(100)} == set(ChargingRateUnitType)
     units = {rnd.member(r, UnitOfMeasure, exclude=("Hertz",)) for _ in range(2000)}
     assert units == set(UnitOfMeasure) - {UnitOfMeasure.HERTZ}
+    assert UnitOfMeasure.HERTZ in {rnd.member(r, UnitOfMeasure) for _ in range(2000)}
 
 
 def test_counts_start_at_min_items_and_full_means_at_least_one() -> None:

@@ -1,24 +1,36 @@
-"""ocpp16._violations: every violation, checked against jsonschema (the oracle) and from_dict."""
+"""Every violation, checked against jsonschema (the oracle); from_dict raises the first of them."""
 
 from __future__ import annotations
 
 import copy
+import inspect
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import ocpp16._convert
+import ocpp16._violations
 from ocpp16 import (
     BootNotificationRequest,
+    DataTransferRequest,
     HeartbeatRequest,
     MeterValuesRequest,
     Model,
     SchemaViolations,
+    Sender,
+    StopTransactionRequest,
     ValidationError,
 )
-from ocpp16._violations import check_payload, violations
-from tests.oracle import MESSAGES, message_id, official_validator
+from ocpp16._convert import BAD
+from ocpp16._dispatch import Invalid, receive
+from ocpp16._violations import check_payload, describe, violations
+from ocpp16.limits import MAX_DESCRIPTION_CHARS, MAX_VIOLATIONS_LISTED
+from tests.oracle import ERRATA_UNITS, MESSAGES, message_id, official_validator
 
+PACKAGE = Path(ocpp16._convert.__file__).parent
 SEEDS = range(40)
 Message = tuple[str, bool, type[Model]]
 #: Values a mutation puts somewhere: wrong types, null, too long, not a date-time, not tenths.
@@ -109,19 +121,60 @@ def test_every_violation_jsonschema_finds_and_no_other(message: Message) -> None
 
 
 @pytest.mark.parametrize("message", MESSAGES, ids=message_id)
-def test_from_dict_reports_one_of_them(message: Message) -> None:
+def test_from_dict_raises_the_first_of_them(message: Message) -> None:
     _, _, cls = message
     for seed in SEEDS:
         rng = random.Random(seed)
         payload = mutate(cls.random(full=True, rng=rng).to_dict(), rng)
-        found = [(v.path, v.constraint, v.code) for v in violations(payload, cls)]
+        found = [(v.path, v.constraint, v.code, v.detail) for v in violations(payload, cls)]
         if not found:
             cls.from_dict(payload)
             continue
         with pytest.raises(ValidationError) as caught:
             cls.from_dict(payload)
         first = caught.value
-        assert (first.path, first.constraint, first.code) in found, payload
+        assert (first.path, first.constraint, first.code, first.detail) == found[0], payload
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=message_id)
+def test_the_fast_path_accepts_exactly_what_the_checking_pass_accepts(message: Message) -> None:
+    """_fast (valid input) and _parse (the violations) come from one description: _fast never
+    accepts what _parse refuses, and builds the same object when both accept."""
+    _, _, cls = message
+    for seed in SEEDS:
+        rng = random.Random(seed)
+        base = cls.random(full=rng.random() < 0.7, rng=rng).to_dict()
+        for payload in (base, mutate(base, rng)):
+            errs: list[ValidationError] = []
+            checked = cls._parse(payload, errs)
+            fast = cls._fast(payload)
+            if errs:
+                assert fast is BAD, payload
+                assert checked is BAD
+            else:
+                assert checked is not BAD
+                assert fast is BAD or fast == checked, payload
+
+
+def test_one_implementation() -> None:
+    """Constraints are checked in one generated pass: no cattrs converter, no second walker."""
+    sources = {p.name: p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")}
+    assert not [name for name, text in sources.items() if "cattrs" in text]
+    assert ocpp16._violations.violations is ocpp16._convert.violations
+    own = {
+        name
+        for name, value in vars(ocpp16._violations).items()
+        if inspect.isfunction(value) and value.__module__ == "ocpp16._violations"
+    }
+    assert own == {"check_payload", "describe"}  # no walker of its own
+    # The OCPP-J codes of violations are spelled in _validators only, none on the parsing path.
+    parsing = ["_convert.py", "_violations.py", "_model.py"]
+    parsing += [p.name for p in (PACKAGE / "_generated").glob("*.py")]
+    for name in parsing:
+        for code in ("TypeConstraint", "OccurenceConstraint", "PropertyConstraint", "Formation"):
+            assert f"{code}Violation" not in sources[name], name
+    # "5.0 is the integer 5": one rule, used by every parse.
+    assert sum(text.count("is_integer()") for text in sources.values()) == 1
 
 
 def test_violations_come_field_by_field_with_codes() -> None:
@@ -196,3 +249,81 @@ def test_meter_values_needs_a_sampled_value() -> None:
     payload["meterValue"][0]["sampledValue"] = []
     found = [(v.path, v.constraint) for v in violations(payload, MeterValuesRequest)]
     assert found == [("$.meterValue[0].sampledValue", "minItems 1")]
+
+
+@pytest.mark.parametrize("value", [["x"] * 250_000, {"a": "x" * 1_000_000}, [[[["deep"]]]]])
+def test_a_string_given_an_array_or_object_is_one_violation_at_its_path(value: Any) -> None:
+    payload = {"vendorId": "Acme", "data": value}
+    (only,) = violations(payload, DataTransferRequest)
+    assert (only.path, only.constraint, only.code) == (
+        "$.data",
+        "type string",
+        "TypeConstraintViolation",
+    )
+    with pytest.raises(ValidationError) as caught:
+        DataTransferRequest.from_dict(payload)
+    assert caught.value.path == "$.data"
+
+
+def test_a_1_mb_call_gets_a_short_callerror() -> None:
+    payload = {"vendorId": "Acme", "data": ["x"] * 250_000}
+    text = json.dumps([2, "42", "DataTransfer", payload])
+    assert len(text) > 1_000_000
+    incoming = receive(text, Sender.CP)
+    assert isinstance(incoming, Invalid)
+    assert incoming.reply.code == "TypeConstraintViolation"
+    assert incoming.reply.description == "$.data: violates type string (got array)"
+    assert incoming.reply.details == {"path": "$.data", "constraint": "type string"}
+
+
+def test_thousands_of_violations_are_counted_not_listed() -> None:
+    payload = {"vendorId": "Acme", **{f"extra{i}": i for i in range(5000)}}
+    incoming = receive(json.dumps([2, "7", "DataTransfer", payload]), Sender.CP)
+    assert isinstance(incoming, Invalid)
+    description = incoming.reply.description
+    assert description.count("violates additionalProperties") == MAX_VIOLATIONS_LISTED
+    assert description.endswith(f"; and {5000 - MAX_VIOLATIONS_LISTED:,} more")
+    assert len(violations(payload, DataTransferRequest)) == 5000
+
+
+def test_descriptions_are_bounded_and_peer_text_is_escaped() -> None:
+    key = "\x1b[31m" + "k" * 100_000
+    payload = {"vendorId": "Acme", key: 1, "data": 5}
+    found = violations(payload, DataTransferRequest)
+    text = describe(found)
+    assert len(text) <= MAX_DESCRIPTION_CHARS + 40
+    assert "\x1b" not in text
+    assert [v.path[:8] for v in found] == ["$.data", "$.\\x1b[3"]
+    assert all(len(str(v)) < 1000 for v in found)
+
+
+@pytest.mark.parametrize("unit", ERRATA_UNITS)
+@pytest.mark.parametrize(
+    "cls", [MeterValuesRequest, StopTransactionRequest], ids=lambda c: c.__name__
+)
+def test_errata_units_parse_in_every_message_that_carries_a_unit(
+    cls: type[Model], unit: str
+) -> None:
+    sample = {"timestamp": "2026-01-01T00:00:00Z", "sampledValue": [{"value": "50", "unit": unit}]}
+    if cls is MeterValuesRequest:
+        payload: dict[str, Any] = {"connectorId": 1, "meterValue": [sample]}
+    else:
+        payload = {
+            "meterStop": 1,
+            "timestamp": "2026-01-01T00:00:00Z",
+            "transactionId": 1,
+            "transactionData": [sample],
+        }
+    assert violations(payload, cls) == []
+    assert cls.from_dict(payload).to_dict() == payload
+
+
+def test_random_stop_transactions_may_carry_hertz() -> None:
+    rng = random.Random(5)
+    units = {
+        sampled.unit
+        for _ in range(400)
+        for meter in StopTransactionRequest.random(full=True, rng=rng).transaction_data or []
+        for sampled in meter.sampled_value
+    }
+    assert "Hertz" in units

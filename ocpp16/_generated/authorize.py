@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.datatypes import IdTagInfo
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["AuthorizeRequest", "AuthorizeResponse"]
 
@@ -38,12 +42,69 @@ class AuthorizeResponse(Response):
         _set(self, "id_tag_info", IdTagInfo.random(full, r))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "idTagInfo": self.id_tag_info.to_dict(),
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(AuthorizeResponse)
+        v = d.get("idTagInfo", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTagInfo")
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = IdTagInfo._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".idTagInfo")
+            else:
+                v = _c.wrong(v, "object", errs, "$.idTagInfo")
+        _set(self, "id_tag_info", v)
+        if len(d) != n:
+            _c.extra(d, ("idTagInfo",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_authorize_response_0set = AuthorizeResponse.__dict__["id_tag_info"].__set__
+_authorize_response_0nested = IdTagInfo._fast
+
+
+def _fast_authorize_response(d: dict[str, Any]) -> Any:
+    """The AuthorizeResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(AuthorizeResponse)
+        n = 1
+        v = d["idTagInfo"]
+        if type(v) is not dict:
+            return _BAD
+        v = _authorize_response_0nested(v)
+        if v is _BAD:
+            return _BAD
+        _authorize_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+AuthorizeResponse._fast = _fast_authorize_response
+
 
 @attrs.define(kw_only=True)
 class AuthorizeRequest(Request["AuthorizeResponse"]):
     """Authorize request: Ask whether an idTag may start or stop charging. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "Authorize"
+    RESPONSE = AuthorizeResponse
 
     id_tag: str = attrs.field(validator=_v.field(_v.string(20)), metadata={"wire": "idTag"})
 
@@ -56,3 +117,50 @@ class AuthorizeRequest(Request["AuthorizeResponse"]):
         self = _new(cls)
         _set(self, "id_tag", _rnd.string(r, 20))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "idTag": self.id_tag,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(AuthorizeRequest)
+        v = d.get("idTag", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTag")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.idTag")
+        _set(self, "id_tag", v)
+        if len(d) != n:
+            _c.extra(d, ("idTag",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_authorize_request_0set = AuthorizeRequest.__dict__["id_tag"].__set__
+
+
+def _fast_authorize_request(d: dict[str, Any]) -> Any:
+    """The AuthorizeRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(AuthorizeRequest)
+        n = 1
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _authorize_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+AuthorizeRequest._fast = _fast_authorize_request

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.enums import RegistrationStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["BootNotificationRequest", "BootNotificationResponse"]
 
@@ -45,12 +51,88 @@ class BootNotificationResponse(Response):
         _set(self, "interval", _rnd.integer(r, 1, 86400))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+            "currentTime": _format_date_time(self.current_time),
+            "interval": self.interval,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(BootNotificationResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = RegistrationStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, RegistrationStatus, errs, "$.status")
+        _set(self, "status", v)
+        v = d.get("currentTime", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.currentTime")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.currentTime")
+        _set(self, "current_time", v)
+        v = d.get("interval", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.interval")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.interval")
+        _set(self, "interval", v)
+        if len(d) != n:
+            _c.extra(d, ("status", "currentTime", "interval"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_boot_notification_response_0set = BootNotificationResponse.__dict__["status"].__set__
+_boot_notification_response_0members = RegistrationStatus._value2member_map_
+_boot_notification_response_1set = BootNotificationResponse.__dict__["current_time"].__set__
+_boot_notification_response_2set = BootNotificationResponse.__dict__["interval"].__set__
+
+
+def _fast_boot_notification_response(d: dict[str, Any]) -> Any:
+    """The BootNotificationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(BootNotificationResponse)
+        n = 3
+        v = d["status"]
+        v = _boot_notification_response_0members[v]
+        _boot_notification_response_0set(self, v)
+        v = d["currentTime"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _boot_notification_response_1set(self, v)
+        v = d["interval"]
+        if type(v) is not int:
+            return _BAD
+        _boot_notification_response_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+BootNotificationResponse._fast = _fast_boot_notification_response
+
 
 @attrs.define(kw_only=True)
 class BootNotificationRequest(Request["BootNotificationResponse"]):
     """BootNotification request: Announce the charge point after (re)boot and ask to be accepted. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "BootNotification"
+    RESPONSE = BootNotificationResponse
 
     charge_point_vendor: str = attrs.field(
         validator=_v.field(_v.string(20)), metadata={"wire": "chargePointVendor"}
@@ -105,3 +187,202 @@ class BootNotificationRequest(Request["BootNotificationResponse"]):
         _set(self, "meter_type", _rnd.string(r, 25) if full else None)
         _set(self, "meter_serial_number", _rnd.string(r, 25) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "chargePointVendor": self.charge_point_vendor,
+            "chargePointModel": self.charge_point_model,
+        }
+        v: Any
+        if (v := self.charge_point_serial_number) is not None:
+            d["chargePointSerialNumber"] = v
+        if (v := self.charge_box_serial_number) is not None:
+            d["chargeBoxSerialNumber"] = v
+        if (v := self.firmware_version) is not None:
+            d["firmwareVersion"] = v
+        if (v := self.iccid) is not None:
+            d["iccid"] = v
+        if (v := self.imsi) is not None:
+            d["imsi"] = v
+        if (v := self.meter_type) is not None:
+            d["meterType"] = v
+        if (v := self.meter_serial_number) is not None:
+            d["meterSerialNumber"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(BootNotificationRequest)
+        v = d.get("chargePointVendor", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargePointVendor")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.chargePointVendor")
+        _set(self, "charge_point_vendor", v)
+        v = d.get("chargePointModel", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargePointModel")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.chargePointModel")
+        _set(self, "charge_point_model", v)
+        v = d.get("chargePointSerialNumber", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                v = _c.string(v, 25, errs, "$.chargePointSerialNumber")
+        _set(self, "charge_point_serial_number", v)
+        v = d.get("chargeBoxSerialNumber", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                v = _c.string(v, 25, errs, "$.chargeBoxSerialNumber")
+        _set(self, "charge_box_serial_number", v)
+        v = d.get("firmwareVersion", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                v = _c.string(v, 50, errs, "$.firmwareVersion")
+        _set(self, "firmware_version", v)
+        v = d.get("iccid", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.iccid")
+        _set(self, "iccid", v)
+        v = d.get("imsi", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.imsi")
+        _set(self, "imsi", v)
+        v = d.get("meterType", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                v = _c.string(v, 25, errs, "$.meterType")
+        _set(self, "meter_type", v)
+        v = d.get("meterSerialNumber", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                v = _c.string(v, 25, errs, "$.meterSerialNumber")
+        _set(self, "meter_serial_number", v)
+        if len(d) != n:
+            _c.extra(
+                d,
+                (
+                    "chargePointVendor",
+                    "chargePointModel",
+                    "chargePointSerialNumber",
+                    "chargeBoxSerialNumber",
+                    "firmwareVersion",
+                    "iccid",
+                    "imsi",
+                    "meterType",
+                    "meterSerialNumber",
+                ),
+                errs,
+            )
+        return self if len(errs) == k else _BAD
+
+
+_boot_notification_request_0set = BootNotificationRequest.__dict__["charge_point_vendor"].__set__
+_boot_notification_request_1set = BootNotificationRequest.__dict__["charge_point_model"].__set__
+_boot_notification_request_2set = BootNotificationRequest.__dict__[
+    "charge_point_serial_number"
+].__set__
+_boot_notification_request_3set = BootNotificationRequest.__dict__[
+    "charge_box_serial_number"
+].__set__
+_boot_notification_request_4set = BootNotificationRequest.__dict__["firmware_version"].__set__
+_boot_notification_request_5set = BootNotificationRequest.__dict__["iccid"].__set__
+_boot_notification_request_6set = BootNotificationRequest.__dict__["imsi"].__set__
+_boot_notification_request_7set = BootNotificationRequest.__dict__["meter_type"].__set__
+_boot_notification_request_8set = BootNotificationRequest.__dict__["meter_serial_number"].__set__
+
+
+def _fast_boot_notification_request(d: dict[str, Any]) -> Any:
+    """The BootNotificationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(BootNotificationRequest)
+        n = 2
+        v = d["chargePointVendor"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _boot_notification_request_0set(self, v)
+        v = d["chargePointModel"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _boot_notification_request_1set(self, v)
+        v = d.get("chargePointSerialNumber")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                return _BAD
+        _boot_notification_request_2set(self, v)
+        v = d.get("chargeBoxSerialNumber")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                return _BAD
+        _boot_notification_request_3set(self, v)
+        v = d.get("firmwareVersion")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                return _BAD
+        _boot_notification_request_4set(self, v)
+        v = d.get("iccid")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _boot_notification_request_5set(self, v)
+        v = d.get("imsi")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _boot_notification_request_6set(self, v)
+        v = d.get("meterType")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                return _BAD
+        _boot_notification_request_7set(self, v)
+        v = d.get("meterSerialNumber")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 25:
+                return _BAD
+        _boot_notification_request_8set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+BootNotificationRequest._fast = _fast_boot_notification_request

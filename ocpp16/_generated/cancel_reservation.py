@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import CancelReservationStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["CancelReservationRequest", "CancelReservationResponse"]
 
@@ -38,12 +42,60 @@ class CancelReservationResponse(Response):
         _set(self, "status", _rnd.member(r, CancelReservationStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(CancelReservationResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = CancelReservationStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, CancelReservationStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_cancel_reservation_response_0set = CancelReservationResponse.__dict__["status"].__set__
+_cancel_reservation_response_0members = CancelReservationStatus._value2member_map_
+
+
+def _fast_cancel_reservation_response(d: dict[str, Any]) -> Any:
+    """The CancelReservationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(CancelReservationResponse)
+        n = 1
+        v = d["status"]
+        v = _cancel_reservation_response_0members[v]
+        _cancel_reservation_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+CancelReservationResponse._fast = _fast_cancel_reservation_response
+
 
 @attrs.define(kw_only=True)
 class CancelReservationRequest(Request["CancelReservationResponse"]):
     """CancelReservation request: Cancel a reservation by its id. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "CancelReservation"
+    RESPONSE = CancelReservationResponse
 
     reservation_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "reservationId"}
@@ -58,3 +110,50 @@ class CancelReservationRequest(Request["CancelReservationResponse"]):
         self = _new(cls)
         _set(self, "reservation_id", _rnd.integer(r, 1, 2147483647))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "reservationId": self.reservation_id,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(CancelReservationRequest)
+        v = d.get("reservationId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.reservationId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.reservationId")
+        _set(self, "reservation_id", v)
+        if len(d) != n:
+            _c.extra(d, ("reservationId",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_cancel_reservation_request_0set = CancelReservationRequest.__dict__["reservation_id"].__set__
+
+
+def _fast_cancel_reservation_request(d: dict[str, Any]) -> Any:
+    """The CancelReservationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(CancelReservationRequest)
+        n = 1
+        v = d["reservationId"]
+        if type(v) is not int:
+            return _BAD
+        _cancel_reservation_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+CancelReservationRequest._fast = _fast_cancel_reservation_request

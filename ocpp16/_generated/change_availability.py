@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import AvailabilityStatus, AvailabilityType
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["ChangeAvailabilityRequest", "ChangeAvailabilityResponse"]
 
@@ -38,12 +42,60 @@ class ChangeAvailabilityResponse(Response):
         _set(self, "status", _rnd.member(r, AvailabilityStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChangeAvailabilityResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = AvailabilityStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, AvailabilityStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_change_availability_response_0set = ChangeAvailabilityResponse.__dict__["status"].__set__
+_change_availability_response_0members = AvailabilityStatus._value2member_map_
+
+
+def _fast_change_availability_response(d: dict[str, Any]) -> Any:
+    """The ChangeAvailabilityResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChangeAvailabilityResponse)
+        n = 1
+        v = d["status"]
+        v = _change_availability_response_0members[v]
+        _change_availability_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChangeAvailabilityResponse._fast = _fast_change_availability_response
+
 
 @attrs.define(kw_only=True)
 class ChangeAvailabilityRequest(Request["ChangeAvailabilityResponse"]):
     """ChangeAvailability request: Make a connector or the whole charge point (in)operative. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "ChangeAvailability"
+    RESPONSE = ChangeAvailabilityResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -62,3 +114,64 @@ class ChangeAvailabilityRequest(Request["ChangeAvailabilityResponse"]):
         _set(self, "connector_id", _rnd.integer(r, 0, 10000))
         _set(self, "type", _rnd.member(r, AvailabilityType))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "type": self.type._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChangeAvailabilityRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("type", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.type")
+        else:
+            n += 1
+            m = AvailabilityType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, AvailabilityType, errs, "$.type")
+        _set(self, "type", v)
+        if len(d) != n:
+            _c.extra(d, ("connectorId", "type"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_change_availability_request_0set = ChangeAvailabilityRequest.__dict__["connector_id"].__set__
+_change_availability_request_1set = ChangeAvailabilityRequest.__dict__["type"].__set__
+_change_availability_request_1members = AvailabilityType._value2member_map_
+
+
+def _fast_change_availability_request(d: dict[str, Any]) -> Any:
+    """The ChangeAvailabilityRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChangeAvailabilityRequest)
+        n = 2
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _change_availability_request_0set(self, v)
+        v = d["type"]
+        v = _change_availability_request_1members[v]
+        _change_availability_request_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChangeAvailabilityRequest._fast = _fast_change_availability_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import ConfigurationStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["ChangeConfigurationRequest", "ChangeConfigurationResponse"]
 
@@ -38,12 +42,60 @@ class ChangeConfigurationResponse(Response):
         _set(self, "status", _rnd.member(r, ConfigurationStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChangeConfigurationResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = ConfigurationStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ConfigurationStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_change_configuration_response_0set = ChangeConfigurationResponse.__dict__["status"].__set__
+_change_configuration_response_0members = ConfigurationStatus._value2member_map_
+
+
+def _fast_change_configuration_response(d: dict[str, Any]) -> Any:
+    """The ChangeConfigurationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChangeConfigurationResponse)
+        n = 1
+        v = d["status"]
+        v = _change_configuration_response_0members[v]
+        _change_configuration_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChangeConfigurationResponse._fast = _fast_change_configuration_response
+
 
 @attrs.define(kw_only=True)
 class ChangeConfigurationRequest(Request["ChangeConfigurationResponse"]):
     """ChangeConfiguration request: Set one configuration key to a value. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "ChangeConfiguration"
+    RESPONSE = ChangeConfigurationResponse
 
     key: str = attrs.field(validator=_v.field(_v.string(50)), metadata={"wire": "key"})
     value: str = attrs.field(validator=_v.field(_v.string(500)), metadata={"wire": "value"})
@@ -58,3 +110,64 @@ class ChangeConfigurationRequest(Request["ChangeConfigurationResponse"]):
         _set(self, "key", _rnd.string(r, 50))
         _set(self, "value", _rnd.string(r, 500))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "key": self.key,
+            "value": self.value,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChangeConfigurationRequest)
+        v = d.get("key", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.key")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                v = _c.string(v, 50, errs, "$.key")
+        _set(self, "key", v)
+        v = d.get("value", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.value")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 500:
+                v = _c.string(v, 500, errs, "$.value")
+        _set(self, "value", v)
+        if len(d) != n:
+            _c.extra(d, ("key", "value"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_change_configuration_request_0set = ChangeConfigurationRequest.__dict__["key"].__set__
+_change_configuration_request_1set = ChangeConfigurationRequest.__dict__["value"].__set__
+
+
+def _fast_change_configuration_request(d: dict[str, Any]) -> Any:
+    """The ChangeConfigurationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChangeConfigurationRequest)
+        n = 2
+        v = d["key"]
+        if type(v) is not str or len(v) > 50:
+            return _BAD
+        _change_configuration_request_0set(self, v)
+        v = d["value"]
+        if type(v) is not str or len(v) > 500:
+            return _BAD
+        _change_configuration_request_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChangeConfigurationRequest._fast = _fast_change_configuration_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import ClearCacheStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["ClearCacheRequest", "ClearCacheResponse"]
 
@@ -38,14 +42,90 @@ class ClearCacheResponse(Response):
         _set(self, "status", _rnd.member(r, ClearCacheStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ClearCacheResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = ClearCacheStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ClearCacheStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_clear_cache_response_0set = ClearCacheResponse.__dict__["status"].__set__
+_clear_cache_response_0members = ClearCacheStatus._value2member_map_
+
+
+def _fast_clear_cache_response(d: dict[str, Any]) -> Any:
+    """The ClearCacheResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ClearCacheResponse)
+        n = 1
+        v = d["status"]
+        v = _clear_cache_response_0members[v]
+        _clear_cache_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ClearCacheResponse._fast = _fast_clear_cache_response
+
 
 @attrs.define(kw_only=True)
 class ClearCacheRequest(Request["ClearCacheResponse"]):
     """ClearCache request: Clear the charge point's authorization cache. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "ClearCache"
+    RESPONSE = ClearCacheResponse
 
     @classmethod
     def random(cls, full: bool = False, rng: Random | None = None) -> ClearCacheRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         return cls()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        if d:
+            _c.extra(d, (), errs)
+            return _BAD
+        return _new(ClearCacheRequest)
+
+
+def _fast_clear_cache_request(d: dict[str, Any]) -> Any:
+    """The ClearCacheRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ClearCacheRequest)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ClearCacheRequest._fast = _fast_clear_cache_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import ChargingProfilePurposeType, ClearChargingProfileStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["ClearChargingProfileRequest", "ClearChargingProfileResponse"]
 
@@ -38,12 +42,60 @@ class ClearChargingProfileResponse(Response):
         _set(self, "status", _rnd.member(r, ClearChargingProfileStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ClearChargingProfileResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = ClearChargingProfileStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ClearChargingProfileStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_clear_charging_profile_response_0set = ClearChargingProfileResponse.__dict__["status"].__set__
+_clear_charging_profile_response_0members = ClearChargingProfileStatus._value2member_map_
+
+
+def _fast_clear_charging_profile_response(d: dict[str, Any]) -> Any:
+    """The ClearChargingProfileResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ClearChargingProfileResponse)
+        n = 1
+        v = d["status"]
+        v = _clear_charging_profile_response_0members[v]
+        _clear_charging_profile_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ClearChargingProfileResponse._fast = _fast_clear_charging_profile_response
+
 
 @attrs.define(kw_only=True)
 class ClearChargingProfileRequest(Request["ClearChargingProfileResponse"]):
     """ClearChargingProfile request: Remove charging profiles matching the given criteria. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "ClearChargingProfile"
+    RESPONSE = ClearChargingProfileResponse
 
     id: int | None = attrs.field(
         default=None, validator=_v.field(_v.optional(_v.INTEGER)), metadata={"wire": "id"}
@@ -76,3 +128,110 @@ class ClearChargingProfileRequest(Request["ClearChargingProfileResponse"]):
         )
         _set(self, "stack_level", _rnd.integer(r, 0, 20) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        v: Any
+        if (v := self.id) is not None:
+            d["id"] = v
+        if (v := self.connector_id) is not None:
+            d["connectorId"] = v
+        if (v := self.charging_profile_purpose) is not None:
+            d["chargingProfilePurpose"] = v._value_
+        if (v := self.stack_level) is not None:
+            d["stackLevel"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ClearChargingProfileRequest)
+        v = d.get("id", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.id")
+        _set(self, "id", v)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("chargingProfilePurpose", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = ChargingProfilePurposeType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = (
+                m
+                if m is not None
+                else _c.member(v, ChargingProfilePurposeType, errs, "$.chargingProfilePurpose")
+            )
+        _set(self, "charging_profile_purpose", v)
+        v = d.get("stackLevel", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.stackLevel")
+        _set(self, "stack_level", v)
+        if len(d) != n:
+            _c.extra(d, ("id", "connectorId", "chargingProfilePurpose", "stackLevel"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_clear_charging_profile_request_0set = ClearChargingProfileRequest.__dict__["id"].__set__
+_clear_charging_profile_request_1set = ClearChargingProfileRequest.__dict__["connector_id"].__set__
+_clear_charging_profile_request_2set = ClearChargingProfileRequest.__dict__[
+    "charging_profile_purpose"
+].__set__
+_clear_charging_profile_request_2members = ChargingProfilePurposeType._value2member_map_
+_clear_charging_profile_request_3set = ClearChargingProfileRequest.__dict__["stack_level"].__set__
+
+
+def _fast_clear_charging_profile_request(d: dict[str, Any]) -> Any:
+    """The ClearChargingProfileRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ClearChargingProfileRequest)
+        n = 0
+        v = d.get("id")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _clear_charging_profile_request_0set(self, v)
+        v = d.get("connectorId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _clear_charging_profile_request_1set(self, v)
+        v = d.get("chargingProfilePurpose")
+        if v is not None:
+            n += 1
+            v = _clear_charging_profile_request_2members[v]
+        _clear_charging_profile_request_2set(self, v)
+        v = d.get("stackLevel")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _clear_charging_profile_request_3set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ClearChargingProfileRequest._fast = _fast_clear_charging_profile_request

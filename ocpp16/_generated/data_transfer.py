@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import DataTransferStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["DataTransferRequest", "DataTransferResponse"]
 
@@ -42,12 +46,78 @@ class DataTransferResponse(Response):
         _set(self, "data", _rnd.string(r, 64) if full else None)
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        v: Any
+        if (v := self.data) is not None:
+            d["data"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(DataTransferResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = DataTransferStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, DataTransferStatus, errs, "$.status")
+        _set(self, "status", v)
+        v = d.get("data", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str:
+                v = _c.string(v, None, errs, "$.data")
+        _set(self, "data", v)
+        if len(d) != n:
+            _c.extra(d, ("status", "data"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_data_transfer_response_0set = DataTransferResponse.__dict__["status"].__set__
+_data_transfer_response_0members = DataTransferStatus._value2member_map_
+_data_transfer_response_1set = DataTransferResponse.__dict__["data"].__set__
+
+
+def _fast_data_transfer_response(d: dict[str, Any]) -> Any:
+    """The DataTransferResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(DataTransferResponse)
+        n = 1
+        v = d["status"]
+        v = _data_transfer_response_0members[v]
+        _data_transfer_response_0set(self, v)
+        v = d.get("data")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+        _data_transfer_response_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+DataTransferResponse._fast = _fast_data_transfer_response
+
 
 @attrs.define(kw_only=True)
 class DataTransferRequest(Request["DataTransferResponse"]):
     """DataTransfer request: Exchange vendor-specific data. Sent by either side."""
 
     ACTION: ClassVar[str] = "DataTransfer"
+    RESPONSE = DataTransferResponse
 
     vendor_id: str = attrs.field(validator=_v.field(_v.string(255)), metadata={"wire": "vendorId"})
     message_id: str | None = attrs.field(
@@ -68,3 +138,85 @@ class DataTransferRequest(Request["DataTransferResponse"]):
         _set(self, "message_id", _rnd.string(r, 50) if full else None)
         _set(self, "data", _rnd.string(r, 64) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "vendorId": self.vendor_id,
+        }
+        v: Any
+        if (v := self.message_id) is not None:
+            d["messageId"] = v
+        if (v := self.data) is not None:
+            d["data"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(DataTransferRequest)
+        v = d.get("vendorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.vendorId")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 255:
+                v = _c.string(v, 255, errs, "$.vendorId")
+        _set(self, "vendor_id", v)
+        v = d.get("messageId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                v = _c.string(v, 50, errs, "$.messageId")
+        _set(self, "message_id", v)
+        v = d.get("data", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str:
+                v = _c.string(v, None, errs, "$.data")
+        _set(self, "data", v)
+        if len(d) != n:
+            _c.extra(d, ("vendorId", "messageId", "data"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_data_transfer_request_0set = DataTransferRequest.__dict__["vendor_id"].__set__
+_data_transfer_request_1set = DataTransferRequest.__dict__["message_id"].__set__
+_data_transfer_request_2set = DataTransferRequest.__dict__["data"].__set__
+
+
+def _fast_data_transfer_request(d: dict[str, Any]) -> Any:
+    """The DataTransferRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(DataTransferRequest)
+        n = 1
+        v = d["vendorId"]
+        if type(v) is not str or len(v) > 255:
+            return _BAD
+        _data_transfer_request_0set(self, v)
+        v = d.get("messageId")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                return _BAD
+        _data_transfer_request_1set(self, v)
+        v = d.get("data")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+        _data_transfer_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+DataTransferRequest._fast = _fast_data_transfer_request

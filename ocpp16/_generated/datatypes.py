@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
+from typing import Any
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.enums import (
     AuthorizationStatus,
     ChargingProfileKindType,
@@ -26,6 +32,8 @@ from ocpp16._generated.enums import (
 from ocpp16._model import Model
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16._validators import is_tenths as _is_tenths
+from ocpp16.errors import ValidationError
 
 __all__ = [
     "AuthorizationData",
@@ -67,6 +75,88 @@ class IdTagInfo(Model):
         _set(self, "parent_id_tag", _rnd.string(r, 20) if full else None)
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        v: Any
+        if (v := self.expiry_date) is not None:
+            d["expiryDate"] = _format_date_time(v)
+        if (v := self.parent_id_tag) is not None:
+            d["parentIdTag"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(IdTagInfo)
+        v = d.get("expiryDate", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.expiryDate")
+        _set(self, "expiry_date", v)
+        v = d.get("parentIdTag", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.parentIdTag")
+        _set(self, "parent_id_tag", v)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = AuthorizationStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, AuthorizationStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("expiryDate", "parentIdTag", "status"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_id_tag_info_0set = IdTagInfo.__dict__["expiry_date"].__set__
+_id_tag_info_1set = IdTagInfo.__dict__["parent_id_tag"].__set__
+_id_tag_info_2set = IdTagInfo.__dict__["status"].__set__
+_id_tag_info_2members = AuthorizationStatus._value2member_map_
+
+
+def _fast_id_tag_info(d: dict[str, Any]) -> Any:
+    """The IdTagInfo for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(IdTagInfo)
+        n = 1
+        v = d.get("expiryDate")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _id_tag_info_0set(self, v)
+        v = d.get("parentIdTag")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _id_tag_info_1set(self, v)
+        v = d["status"]
+        v = _id_tag_info_2members[v]
+        _id_tag_info_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+IdTagInfo._fast = _fast_id_tag_info
+
 
 @attrs.define(kw_only=True)
 class AuthorizationData(Model):
@@ -89,6 +179,80 @@ class AuthorizationData(Model):
         _set(self, "id_tag", _rnd.string(r, 20))
         _set(self, "id_tag_info", IdTagInfo.random(full, r) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "idTag": self.id_tag,
+        }
+        v: Any
+        if (v := self.id_tag_info) is not None:
+            d["idTagInfo"] = v.to_dict()
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(AuthorizationData)
+        v = d.get("idTag", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTag")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.idTag")
+        _set(self, "id_tag", v)
+        v = d.get("idTagInfo", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = IdTagInfo._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".idTagInfo")
+            else:
+                v = _c.wrong(v, "object", errs, "$.idTagInfo")
+        _set(self, "id_tag_info", v)
+        if len(d) != n:
+            _c.extra(d, ("idTag", "idTagInfo"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_authorization_data_0set = AuthorizationData.__dict__["id_tag"].__set__
+_authorization_data_1set = AuthorizationData.__dict__["id_tag_info"].__set__
+_authorization_data_1nested = IdTagInfo._fast
+
+
+def _fast_authorization_data(d: dict[str, Any]) -> Any:
+    """The AuthorizationData for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(AuthorizationData)
+        n = 1
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _authorization_data_0set(self, v)
+        v = d.get("idTagInfo")
+        if v is not None:
+            n += 1
+            if type(v) is not dict:
+                return _BAD
+            v = _authorization_data_1nested(v)
+            if v is _BAD:
+                return _BAD
+        _authorization_data_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+AuthorizationData._fast = _fast_authorization_data
 
 
 @attrs.define(kw_only=True)
@@ -114,6 +278,88 @@ class ChargingSchedulePeriod(Model):
         _set(self, "limit", _rnd.tenths(r, 0, 5000))
         _set(self, "number_phases", _rnd.integer(r, 1, 3) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "startPeriod": self.start_period,
+            "limit": self.limit,
+        }
+        v: Any
+        if (v := self.number_phases) is not None:
+            d["numberPhases"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChargingSchedulePeriod)
+        v = d.get("startPeriod", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.startPeriod")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.startPeriod")
+        _set(self, "start_period", v)
+        v = d.get("limit", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.limit")
+        else:
+            n += 1
+            v = _c.number(v, errs, "$.limit")
+        _set(self, "limit", v)
+        v = d.get("numberPhases", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.numberPhases")
+        _set(self, "number_phases", v)
+        if len(d) != n:
+            _c.extra(d, ("startPeriod", "limit", "numberPhases"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_charging_schedule_period_0set = ChargingSchedulePeriod.__dict__["start_period"].__set__
+_charging_schedule_period_1set = ChargingSchedulePeriod.__dict__["limit"].__set__
+_charging_schedule_period_2set = ChargingSchedulePeriod.__dict__["number_phases"].__set__
+
+
+def _fast_charging_schedule_period(d: dict[str, Any]) -> Any:
+    """The ChargingSchedulePeriod for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChargingSchedulePeriod)
+        n = 2
+        v = d["startPeriod"]
+        if type(v) is not int:
+            return _BAD
+        _charging_schedule_period_0set(self, v)
+        v = d["limit"]
+        if type(v) is int:
+            v = float(v)
+        elif type(v) is not float:
+            return _BAD
+        if not _is_tenths(v):
+            return _BAD
+        _charging_schedule_period_1set(self, v)
+        v = d.get("numberPhases")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _charging_schedule_period_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChargingSchedulePeriod._fast = _fast_charging_schedule_period
 
 
 @attrs.define(kw_only=True)
@@ -158,6 +404,147 @@ class ChargingSchedule(Model):
         _set(self, "start_schedule", _rnd.date_time(r) if full else None)
         _set(self, "min_charging_rate", _rnd.tenths(r, 0, 1000) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "chargingRateUnit": self.charging_rate_unit._value_,
+            "chargingSchedulePeriod": [x.to_dict() for x in self.charging_schedule_period],
+        }
+        v: Any
+        if (v := self.duration) is not None:
+            d["duration"] = v
+        if (v := self.start_schedule) is not None:
+            d["startSchedule"] = _format_date_time(v)
+        if (v := self.min_charging_rate) is not None:
+            d["minChargingRate"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChargingSchedule)
+        v = d.get("duration", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.duration")
+        _set(self, "duration", v)
+        v = d.get("startSchedule", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.startSchedule")
+        _set(self, "start_schedule", v)
+        v = d.get("chargingRateUnit", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingRateUnit")
+        else:
+            n += 1
+            m = ChargingRateUnitType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = (
+                m
+                if m is not None
+                else _c.member(v, ChargingRateUnitType, errs, "$.chargingRateUnit")
+            )
+        _set(self, "charging_rate_unit", v)
+        v = d.get("chargingSchedulePeriod", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingSchedulePeriod")
+        else:
+            n += 1
+            v = _c.objects(
+                v, ChargingSchedulePeriod._parse, 0, errs, "$.chargingSchedulePeriod", site=None
+            )
+        _set(self, "charging_schedule_period", v)
+        v = d.get("minChargingRate", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.number(v, errs, "$.minChargingRate")
+        _set(self, "min_charging_rate", v)
+        if len(d) != n:
+            _c.extra(
+                d,
+                (
+                    "duration",
+                    "startSchedule",
+                    "chargingRateUnit",
+                    "chargingSchedulePeriod",
+                    "minChargingRate",
+                ),
+                errs,
+            )
+        return self if len(errs) == k else _BAD
+
+
+_charging_schedule_0set = ChargingSchedule.__dict__["duration"].__set__
+_charging_schedule_1set = ChargingSchedule.__dict__["start_schedule"].__set__
+_charging_schedule_2set = ChargingSchedule.__dict__["charging_rate_unit"].__set__
+_charging_schedule_2members = ChargingRateUnitType._value2member_map_
+_charging_schedule_3set = ChargingSchedule.__dict__["charging_schedule_period"].__set__
+_charging_schedule_3item = ChargingSchedulePeriod._fast
+_charging_schedule_4set = ChargingSchedule.__dict__["min_charging_rate"].__set__
+
+
+def _fast_charging_schedule(d: dict[str, Any]) -> Any:
+    """The ChargingSchedule for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChargingSchedule)
+        n = 2
+        v = d.get("duration")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _charging_schedule_0set(self, v)
+        v = d.get("startSchedule")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _charging_schedule_1set(self, v)
+        v = d["chargingRateUnit"]
+        v = _charging_schedule_2members[v]
+        _charging_schedule_2set(self, v)
+        v = d["chargingSchedulePeriod"]
+        if type(v) is not list or len(v) < 0:
+            return _BAD
+        w = []
+        for x in v:
+            if type(x) is not dict:
+                return _BAD
+            y = _charging_schedule_3item(x)
+            if y is _BAD:
+                return _BAD
+            w.append(y)
+        v = w
+        _charging_schedule_3set(self, v)
+        v = d.get("minChargingRate")
+        if v is not None:
+            n += 1
+            if type(v) is int:
+                v = float(v)
+            elif type(v) is not float:
+                return _BAD
+            if not _is_tenths(v):
+                return _BAD
+        _charging_schedule_4set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChargingSchedule._fast = _fast_charging_schedule
 
 
 @attrs.define(kw_only=True)
@@ -214,6 +601,209 @@ class ChargingProfile(Model):
         _set(self, "valid_to", _rnd.date_time(r) if full else None)
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "chargingProfileId": self.charging_profile_id,
+            "stackLevel": self.stack_level,
+            "chargingProfilePurpose": self.charging_profile_purpose._value_,
+            "chargingProfileKind": self.charging_profile_kind._value_,
+            "chargingSchedule": self.charging_schedule.to_dict(),
+        }
+        v: Any
+        if (v := self.transaction_id) is not None:
+            d["transactionId"] = v
+        if (v := self.recurrency_kind) is not None:
+            d["recurrencyKind"] = v._value_
+        if (v := self.valid_from) is not None:
+            d["validFrom"] = _format_date_time(v)
+        if (v := self.valid_to) is not None:
+            d["validTo"] = _format_date_time(v)
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ChargingProfile)
+        v = d.get("chargingProfileId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingProfileId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.chargingProfileId")
+        _set(self, "charging_profile_id", v)
+        v = d.get("transactionId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.transactionId")
+        _set(self, "transaction_id", v)
+        v = d.get("stackLevel", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.stackLevel")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.stackLevel")
+        _set(self, "stack_level", v)
+        v = d.get("chargingProfilePurpose", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingProfilePurpose")
+        else:
+            n += 1
+            m = ChargingProfilePurposeType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = (
+                m
+                if m is not None
+                else _c.member(v, ChargingProfilePurposeType, errs, "$.chargingProfilePurpose")
+            )
+        _set(self, "charging_profile_purpose", v)
+        v = d.get("chargingProfileKind", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingProfileKind")
+        else:
+            n += 1
+            m = ChargingProfileKindType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = (
+                m
+                if m is not None
+                else _c.member(v, ChargingProfileKindType, errs, "$.chargingProfileKind")
+            )
+        _set(self, "charging_profile_kind", v)
+        v = d.get("recurrencyKind", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = RecurrencyKindType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, RecurrencyKindType, errs, "$.recurrencyKind")
+        _set(self, "recurrency_kind", v)
+        v = d.get("validFrom", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.validFrom")
+        _set(self, "valid_from", v)
+        v = d.get("validTo", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.validTo")
+        _set(self, "valid_to", v)
+        v = d.get("chargingSchedule", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.chargingSchedule")
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = ChargingSchedule._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".chargingSchedule")
+            else:
+                v = _c.wrong(v, "object", errs, "$.chargingSchedule")
+        _set(self, "charging_schedule", v)
+        if len(d) != n:
+            _c.extra(
+                d,
+                (
+                    "chargingProfileId",
+                    "transactionId",
+                    "stackLevel",
+                    "chargingProfilePurpose",
+                    "chargingProfileKind",
+                    "recurrencyKind",
+                    "validFrom",
+                    "validTo",
+                    "chargingSchedule",
+                ),
+                errs,
+            )
+        return self if len(errs) == k else _BAD
+
+
+_charging_profile_0set = ChargingProfile.__dict__["charging_profile_id"].__set__
+_charging_profile_1set = ChargingProfile.__dict__["transaction_id"].__set__
+_charging_profile_2set = ChargingProfile.__dict__["stack_level"].__set__
+_charging_profile_3set = ChargingProfile.__dict__["charging_profile_purpose"].__set__
+_charging_profile_3members = ChargingProfilePurposeType._value2member_map_
+_charging_profile_4set = ChargingProfile.__dict__["charging_profile_kind"].__set__
+_charging_profile_4members = ChargingProfileKindType._value2member_map_
+_charging_profile_5set = ChargingProfile.__dict__["recurrency_kind"].__set__
+_charging_profile_5members = RecurrencyKindType._value2member_map_
+_charging_profile_6set = ChargingProfile.__dict__["valid_from"].__set__
+_charging_profile_7set = ChargingProfile.__dict__["valid_to"].__set__
+_charging_profile_8set = ChargingProfile.__dict__["charging_schedule"].__set__
+_charging_profile_8nested = ChargingSchedule._fast
+
+
+def _fast_charging_profile(d: dict[str, Any]) -> Any:
+    """The ChargingProfile for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ChargingProfile)
+        n = 5
+        v = d["chargingProfileId"]
+        if type(v) is not int:
+            return _BAD
+        _charging_profile_0set(self, v)
+        v = d.get("transactionId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _charging_profile_1set(self, v)
+        v = d["stackLevel"]
+        if type(v) is not int:
+            return _BAD
+        _charging_profile_2set(self, v)
+        v = d["chargingProfilePurpose"]
+        v = _charging_profile_3members[v]
+        _charging_profile_3set(self, v)
+        v = d["chargingProfileKind"]
+        v = _charging_profile_4members[v]
+        _charging_profile_4set(self, v)
+        v = d.get("recurrencyKind")
+        if v is not None:
+            n += 1
+            v = _charging_profile_5members[v]
+        _charging_profile_5set(self, v)
+        v = d.get("validFrom")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _charging_profile_6set(self, v)
+        v = d.get("validTo")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _charging_profile_7set(self, v)
+        v = d["chargingSchedule"]
+        if type(v) is not dict:
+            return _BAD
+        v = _charging_profile_8nested(v)
+        if v is _BAD:
+            return _BAD
+        _charging_profile_8set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ChargingProfile._fast = _fast_charging_profile
+
 
 @attrs.define(kw_only=True)
 class KeyValue(Model):
@@ -236,6 +826,85 @@ class KeyValue(Model):
         _set(self, "readonly", _rnd.boolean(r))
         _set(self, "value", _rnd.string(r, 500) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "key": self.key,
+            "readonly": self.readonly,
+        }
+        v: Any
+        if (v := self.value) is not None:
+            d["value"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(KeyValue)
+        v = d.get("key", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.key")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                v = _c.string(v, 50, errs, "$.key")
+        _set(self, "key", v)
+        v = d.get("readonly", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.readonly")
+        else:
+            n += 1
+            if type(v) is not bool:
+                v = _c.wrong(v, "boolean", errs, "$.readonly")
+        _set(self, "readonly", v)
+        v = d.get("value", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 500:
+                v = _c.string(v, 500, errs, "$.value")
+        _set(self, "value", v)
+        if len(d) != n:
+            _c.extra(d, ("key", "readonly", "value"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_key_value_0set = KeyValue.__dict__["key"].__set__
+_key_value_1set = KeyValue.__dict__["readonly"].__set__
+_key_value_2set = KeyValue.__dict__["value"].__set__
+
+
+def _fast_key_value(d: dict[str, Any]) -> Any:
+    """The KeyValue for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(KeyValue)
+        n = 2
+        v = d["key"]
+        if type(v) is not str or len(v) > 50:
+            return _BAD
+        _key_value_0set(self, v)
+        v = d["readonly"]
+        if type(v) is not bool:
+            return _BAD
+        _key_value_1set(self, v)
+        v = d.get("value")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 500:
+                return _BAD
+        _key_value_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+KeyValue._fast = _fast_key_value
 
 
 @attrs.define(kw_only=True)
@@ -285,8 +954,160 @@ class SampledValue(Model):
         _set(self, "measurand", _rnd.member(r, Measurand) if full else None)
         _set(self, "phase", _rnd.member(r, Phase) if full else None)
         _set(self, "location", _rnd.member(r, Location) if full else None)
-        _set(self, "unit", _rnd.member(r, UnitOfMeasure, exclude=("Hertz",)) if full else None)
+        _set(self, "unit", _rnd.member(r, UnitOfMeasure) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "value": self.value,
+        }
+        v: Any
+        if (v := self.context) is not None:
+            d["context"] = v._value_
+        if (v := self.format) is not None:
+            d["format"] = v._value_
+        if (v := self.measurand) is not None:
+            d["measurand"] = v._value_
+        if (v := self.phase) is not None:
+            d["phase"] = v._value_
+        if (v := self.location) is not None:
+            d["location"] = v._value_
+        if (v := self.unit) is not None:
+            d["unit"] = v._value_
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(SampledValue)
+        v = d.get("value", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.value")
+        else:
+            n += 1
+            if type(v) is not str:
+                v = _c.string(v, None, errs, "$.value")
+        _set(self, "value", v)
+        v = d.get("context", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = ReadingContext._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ReadingContext, errs, "$.context")
+        _set(self, "context", v)
+        v = d.get("format", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = ValueFormat._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ValueFormat, errs, "$.format")
+        _set(self, "format", v)
+        v = d.get("measurand", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = Measurand._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, Measurand, errs, "$.measurand")
+        _set(self, "measurand", v)
+        v = d.get("phase", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = Phase._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, Phase, errs, "$.phase")
+        _set(self, "phase", v)
+        v = d.get("location", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = Location._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, Location, errs, "$.location")
+        _set(self, "location", v)
+        v = d.get("unit", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = UnitOfMeasure._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, UnitOfMeasure, errs, "$.unit")
+        _set(self, "unit", v)
+        if len(d) != n:
+            _c.extra(
+                d, ("value", "context", "format", "measurand", "phase", "location", "unit"), errs
+            )
+        return self if len(errs) == k else _BAD
+
+
+_sampled_value_0set = SampledValue.__dict__["value"].__set__
+_sampled_value_1set = SampledValue.__dict__["context"].__set__
+_sampled_value_1members = ReadingContext._value2member_map_
+_sampled_value_2set = SampledValue.__dict__["format"].__set__
+_sampled_value_2members = ValueFormat._value2member_map_
+_sampled_value_3set = SampledValue.__dict__["measurand"].__set__
+_sampled_value_3members = Measurand._value2member_map_
+_sampled_value_4set = SampledValue.__dict__["phase"].__set__
+_sampled_value_4members = Phase._value2member_map_
+_sampled_value_5set = SampledValue.__dict__["location"].__set__
+_sampled_value_5members = Location._value2member_map_
+_sampled_value_6set = SampledValue.__dict__["unit"].__set__
+_sampled_value_6members = UnitOfMeasure._value2member_map_
+
+
+def _fast_sampled_value(d: dict[str, Any]) -> Any:
+    """The SampledValue for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SampledValue)
+        n = 1
+        v = d["value"]
+        if type(v) is not str:
+            return _BAD
+        _sampled_value_0set(self, v)
+        v = d.get("context")
+        if v is not None:
+            n += 1
+            v = _sampled_value_1members[v]
+        _sampled_value_1set(self, v)
+        v = d.get("format")
+        if v is not None:
+            n += 1
+            v = _sampled_value_2members[v]
+        _sampled_value_2set(self, v)
+        v = d.get("measurand")
+        if v is not None:
+            n += 1
+            v = _sampled_value_3members[v]
+        _sampled_value_3set(self, v)
+        v = d.get("phase")
+        if v is not None:
+            n += 1
+            v = _sampled_value_4members[v]
+        _sampled_value_4set(self, v)
+        v = d.get("location")
+        if v is not None:
+            n += 1
+            v = _sampled_value_5members[v]
+        _sampled_value_5set(self, v)
+        v = d.get("unit")
+        if v is not None:
+            n += 1
+            v = _sampled_value_6members[v]
+        _sampled_value_6set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SampledValue._fast = _fast_sampled_value
 
 
 @attrs.define(kw_only=True)
@@ -315,3 +1136,73 @@ class MeterValue(Model):
             [SampledValue.random(full, r) for _ in range(_rnd.count(r, 1, full))],
         )
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "timestamp": _format_date_time(self.timestamp),
+            "sampledValue": [x.to_dict() for x in self.sampled_value],
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(MeterValue)
+        v = d.get("timestamp", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.timestamp")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.timestamp")
+        _set(self, "timestamp", v)
+        v = d.get("sampledValue", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.sampledValue")
+        else:
+            n += 1
+            v = _c.objects(v, SampledValue._parse, 0, errs, "$.sampledValue", site=None)
+        _set(self, "sampled_value", v)
+        if len(d) != n:
+            _c.extra(d, ("timestamp", "sampledValue"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_meter_value_0set = MeterValue.__dict__["timestamp"].__set__
+_meter_value_1set = MeterValue.__dict__["sampled_value"].__set__
+_meter_value_1item = SampledValue._fast
+
+
+def _fast_meter_value(d: dict[str, Any]) -> Any:
+    """The MeterValue for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(MeterValue)
+        n = 2
+        v = d["timestamp"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _meter_value_0set(self, v)
+        v = d["sampledValue"]
+        if type(v) is not list or len(v) < 0:
+            return _BAD
+        w = []
+        for x in v:
+            if type(x) is not dict:
+                return _BAD
+            y = _meter_value_1item(x)
+            if y is _BAD:
+                return _BAD
+            w.append(y)
+        v = w
+        _meter_value_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+MeterValue._fast = _fast_meter_value

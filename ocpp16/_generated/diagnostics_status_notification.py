@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import DiagnosticsStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["DiagnosticsStatusNotificationRequest", "DiagnosticsStatusNotificationResponse"]
 
@@ -31,12 +35,41 @@ class DiagnosticsStatusNotificationResponse(Response):
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         return cls()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        if d:
+            _c.extra(d, (), errs)
+            return _BAD
+        return _new(DiagnosticsStatusNotificationResponse)
+
+
+def _fast_diagnostics_status_notification_response(d: dict[str, Any]) -> Any:
+    """The DiagnosticsStatusNotificationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(DiagnosticsStatusNotificationResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+DiagnosticsStatusNotificationResponse._fast = _fast_diagnostics_status_notification_response
+
 
 @attrs.define(kw_only=True)
 class DiagnosticsStatusNotificationRequest(Request["DiagnosticsStatusNotificationResponse"]):
     """DiagnosticsStatusNotification request: Report the status of a diagnostics upload. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "DiagnosticsStatusNotification"
+    RESPONSE = DiagnosticsStatusNotificationResponse
 
     status: DiagnosticsStatus = attrs.field(
         validator=_v.field(_v.member(DiagnosticsStatus)), metadata={"wire": "status"}
@@ -53,3 +86,52 @@ class DiagnosticsStatusNotificationRequest(Request["DiagnosticsStatusNotificatio
         self = _new(cls)
         _set(self, "status", _rnd.member(r, DiagnosticsStatus))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(DiagnosticsStatusNotificationRequest)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = DiagnosticsStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, DiagnosticsStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_diagnostics_status_notification_request_0set = DiagnosticsStatusNotificationRequest.__dict__[
+    "status"
+].__set__
+_diagnostics_status_notification_request_0members = DiagnosticsStatus._value2member_map_
+
+
+def _fast_diagnostics_status_notification_request(d: dict[str, Any]) -> Any:
+    """The DiagnosticsStatusNotificationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(DiagnosticsStatusNotificationRequest)
+        n = 1
+        v = d["status"]
+        v = _diagnostics_status_notification_request_0members[v]
+        _diagnostics_status_notification_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+DiagnosticsStatusNotificationRequest._fast = _fast_diagnostics_status_notification_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import FirmwareStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["FirmwareStatusNotificationRequest", "FirmwareStatusNotificationResponse"]
 
@@ -31,12 +35,41 @@ class FirmwareStatusNotificationResponse(Response):
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         return cls()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        if d:
+            _c.extra(d, (), errs)
+            return _BAD
+        return _new(FirmwareStatusNotificationResponse)
+
+
+def _fast_firmware_status_notification_response(d: dict[str, Any]) -> Any:
+    """The FirmwareStatusNotificationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(FirmwareStatusNotificationResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+FirmwareStatusNotificationResponse._fast = _fast_firmware_status_notification_response
+
 
 @attrs.define(kw_only=True)
 class FirmwareStatusNotificationRequest(Request["FirmwareStatusNotificationResponse"]):
     """FirmwareStatusNotification request: Report the status of a firmware update. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "FirmwareStatusNotification"
+    RESPONSE = FirmwareStatusNotificationResponse
 
     status: FirmwareStatus = attrs.field(
         validator=_v.field(_v.member(FirmwareStatus)), metadata={"wire": "status"}
@@ -53,3 +86,52 @@ class FirmwareStatusNotificationRequest(Request["FirmwareStatusNotificationRespo
         self = _new(cls)
         _set(self, "status", _rnd.member(r, FirmwareStatus))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(FirmwareStatusNotificationRequest)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = FirmwareStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, FirmwareStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_firmware_status_notification_request_0set = FirmwareStatusNotificationRequest.__dict__[
+    "status"
+].__set__
+_firmware_status_notification_request_0members = FirmwareStatus._value2member_map_
+
+
+def _fast_firmware_status_notification_request(d: dict[str, Any]) -> Any:
+    """The FirmwareStatusNotificationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(FirmwareStatusNotificationRequest)
+        n = 1
+        v = d["status"]
+        v = _firmware_status_notification_request_0members[v]
+        _firmware_status_notification_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+FirmwareStatusNotificationRequest._fast = _fast_firmware_status_notification_request

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.datatypes import ChargingSchedule
 from ocpp16._generated.enums import ChargingRateUnitType, GetCompositeScheduleStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["GetCompositeScheduleRequest", "GetCompositeScheduleResponse"]
 
@@ -56,12 +62,127 @@ class GetCompositeScheduleResponse(Response):
         _set(self, "charging_schedule", ChargingSchedule.random(full, r) if full else None)
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        v: Any
+        if (v := self.connector_id) is not None:
+            d["connectorId"] = v
+        if (v := self.schedule_start) is not None:
+            d["scheduleStart"] = _format_date_time(v)
+        if (v := self.charging_schedule) is not None:
+            d["chargingSchedule"] = v.to_dict()
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetCompositeScheduleResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = GetCompositeScheduleStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, GetCompositeScheduleStatus, errs, "$.status")
+        _set(self, "status", v)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("scheduleStart", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.scheduleStart")
+        _set(self, "schedule_start", v)
+        v = d.get("chargingSchedule", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = ChargingSchedule._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".chargingSchedule")
+            else:
+                v = _c.wrong(v, "object", errs, "$.chargingSchedule")
+        _set(self, "charging_schedule", v)
+        if len(d) != n:
+            _c.extra(d, ("status", "connectorId", "scheduleStart", "chargingSchedule"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_get_composite_schedule_response_0set = GetCompositeScheduleResponse.__dict__["status"].__set__
+_get_composite_schedule_response_0members = GetCompositeScheduleStatus._value2member_map_
+_get_composite_schedule_response_1set = GetCompositeScheduleResponse.__dict__[
+    "connector_id"
+].__set__
+_get_composite_schedule_response_2set = GetCompositeScheduleResponse.__dict__[
+    "schedule_start"
+].__set__
+_get_composite_schedule_response_3set = GetCompositeScheduleResponse.__dict__[
+    "charging_schedule"
+].__set__
+_get_composite_schedule_response_3nested = ChargingSchedule._fast
+
+
+def _fast_get_composite_schedule_response(d: dict[str, Any]) -> Any:
+    """The GetCompositeScheduleResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetCompositeScheduleResponse)
+        n = 1
+        v = d["status"]
+        v = _get_composite_schedule_response_0members[v]
+        _get_composite_schedule_response_0set(self, v)
+        v = d.get("connectorId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _get_composite_schedule_response_1set(self, v)
+        v = d.get("scheduleStart")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _get_composite_schedule_response_2set(self, v)
+        v = d.get("chargingSchedule")
+        if v is not None:
+            n += 1
+            if type(v) is not dict:
+                return _BAD
+            v = _get_composite_schedule_response_3nested(v)
+            if v is _BAD:
+                return _BAD
+        _get_composite_schedule_response_3set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetCompositeScheduleResponse._fast = _fast_get_composite_schedule_response
+
 
 @attrs.define(kw_only=True)
 class GetCompositeScheduleRequest(Request["GetCompositeScheduleResponse"]):
     """GetCompositeSchedule request: Ask for the composite charging schedule of a connector. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "GetCompositeSchedule"
+    RESPONSE = GetCompositeScheduleResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -84,3 +205,88 @@ class GetCompositeScheduleRequest(Request["GetCompositeScheduleResponse"]):
         _set(self, "duration", _rnd.integer(r, 1, 604800))
         _set(self, "charging_rate_unit", _rnd.member(r, ChargingRateUnitType) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "duration": self.duration,
+        }
+        v: Any
+        if (v := self.charging_rate_unit) is not None:
+            d["chargingRateUnit"] = v._value_
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetCompositeScheduleRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("duration", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.duration")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.duration")
+        _set(self, "duration", v)
+        v = d.get("chargingRateUnit", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = ChargingRateUnitType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = (
+                m
+                if m is not None
+                else _c.member(v, ChargingRateUnitType, errs, "$.chargingRateUnit")
+            )
+        _set(self, "charging_rate_unit", v)
+        if len(d) != n:
+            _c.extra(d, ("connectorId", "duration", "chargingRateUnit"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_get_composite_schedule_request_0set = GetCompositeScheduleRequest.__dict__["connector_id"].__set__
+_get_composite_schedule_request_1set = GetCompositeScheduleRequest.__dict__["duration"].__set__
+_get_composite_schedule_request_2set = GetCompositeScheduleRequest.__dict__[
+    "charging_rate_unit"
+].__set__
+_get_composite_schedule_request_2members = ChargingRateUnitType._value2member_map_
+
+
+def _fast_get_composite_schedule_request(d: dict[str, Any]) -> Any:
+    """The GetCompositeScheduleRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetCompositeScheduleRequest)
+        n = 2
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _get_composite_schedule_request_0set(self, v)
+        v = d["duration"]
+        if type(v) is not int:
+            return _BAD
+        _get_composite_schedule_request_1set(self, v)
+        v = d.get("chargingRateUnit")
+        if v is not None:
+            n += 1
+            v = _get_composite_schedule_request_2members[v]
+        _get_composite_schedule_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetCompositeScheduleRequest._fast = _fast_get_composite_schedule_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.datatypes import KeyValue
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["GetConfigurationRequest", "GetConfigurationResponse"]
 
@@ -54,12 +58,92 @@ class GetConfigurationResponse(Response):
         )
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        v: Any
+        if (v := self.configuration_key) is not None:
+            d["configurationKey"] = [x.to_dict() for x in v]
+        if (v := self.unknown_key) is not None:
+            d["unknownKey"] = list(v)
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetConfigurationResponse)
+        v = d.get("configurationKey", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.objects(v, KeyValue._parse, 0, errs, "$.configurationKey", site=None)
+        _set(self, "configuration_key", v)
+        v = d.get("unknownKey", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.strings(v, 50, 0, errs, "$.unknownKey")
+        _set(self, "unknown_key", v)
+        if len(d) != n:
+            _c.extra(d, ("configurationKey", "unknownKey"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_get_configuration_response_0set = GetConfigurationResponse.__dict__["configuration_key"].__set__
+_get_configuration_response_0item = KeyValue._fast
+_get_configuration_response_1set = GetConfigurationResponse.__dict__["unknown_key"].__set__
+
+
+def _fast_get_configuration_response(d: dict[str, Any]) -> Any:
+    """The GetConfigurationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetConfigurationResponse)
+        n = 0
+        v = d.get("configurationKey")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            w = []
+            for x in v:
+                if type(x) is not dict:
+                    return _BAD
+                y = _get_configuration_response_0item(x)
+                if y is _BAD:
+                    return _BAD
+                w.append(y)
+            v = w
+        _get_configuration_response_0set(self, v)
+        v = d.get("unknownKey")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            for x in v:
+                if type(x) is not str or len(x) > 50:
+                    return _BAD
+            v = list(v)
+        _get_configuration_response_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetConfigurationResponse._fast = _fast_get_configuration_response
+
 
 @attrs.define(kw_only=True)
 class GetConfigurationRequest(Request["GetConfigurationResponse"]):
     """GetConfiguration request: Read configuration keys. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "GetConfiguration"
+    RESPONSE = GetConfigurationResponse
 
     key: list[str] | None = attrs.field(
         default=None,
@@ -80,3 +164,56 @@ class GetConfigurationRequest(Request["GetConfigurationResponse"]):
             [_rnd.string(r, 50) for _ in range(_rnd.count(r, 0, full))] if full else None,
         )
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        v: Any
+        if (v := self.key) is not None:
+            d["key"] = list(v)
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetConfigurationRequest)
+        v = d.get("key", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.strings(v, 50, 0, errs, "$.key")
+        _set(self, "key", v)
+        if len(d) != n:
+            _c.extra(d, ("key",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_get_configuration_request_0set = GetConfigurationRequest.__dict__["key"].__set__
+
+
+def _fast_get_configuration_request(d: dict[str, Any]) -> Any:
+    """The GetConfigurationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetConfigurationRequest)
+        n = 0
+        v = d.get("key")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            for x in v:
+                if type(x) is not str or len(x) > 50:
+                    return _BAD
+            v = list(v)
+        _get_configuration_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetConfigurationRequest._fast = _fast_get_configuration_request

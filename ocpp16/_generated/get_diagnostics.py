@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["GetDiagnosticsRequest", "GetDiagnosticsResponse"]
 
@@ -38,12 +44,63 @@ class GetDiagnosticsResponse(Response):
         _set(self, "file_name", _rnd.string(r, 255) if full else None)
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        v: Any
+        if (v := self.file_name) is not None:
+            d["fileName"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetDiagnosticsResponse)
+        v = d.get("fileName", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 255:
+                v = _c.string(v, 255, errs, "$.fileName")
+        _set(self, "file_name", v)
+        if len(d) != n:
+            _c.extra(d, ("fileName",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_get_diagnostics_response_0set = GetDiagnosticsResponse.__dict__["file_name"].__set__
+
+
+def _fast_get_diagnostics_response(d: dict[str, Any]) -> Any:
+    """The GetDiagnosticsResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetDiagnosticsResponse)
+        n = 0
+        v = d.get("fileName")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 255:
+                return _BAD
+        _get_diagnostics_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetDiagnosticsResponse._fast = _fast_get_diagnostics_response
+
 
 @attrs.define(kw_only=True)
 class GetDiagnosticsRequest(Request["GetDiagnosticsResponse"]):
     """GetDiagnostics request: Ask the charge point to upload a diagnostics file. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "GetDiagnostics"
+    RESPONSE = GetDiagnosticsResponse
 
     location: str = attrs.field(validator=_v.field(_v.string(None)), metadata={"wire": "location"})
     retries: int | None = attrs.field(
@@ -74,3 +131,119 @@ class GetDiagnosticsRequest(Request["GetDiagnosticsResponse"]):
         _set(self, "start_time", _rnd.date_time(r) if full else None)
         _set(self, "stop_time", _rnd.date_time(r) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "location": self.location,
+        }
+        v: Any
+        if (v := self.retries) is not None:
+            d["retries"] = v
+        if (v := self.retry_interval) is not None:
+            d["retryInterval"] = v
+        if (v := self.start_time) is not None:
+            d["startTime"] = _format_date_time(v)
+        if (v := self.stop_time) is not None:
+            d["stopTime"] = _format_date_time(v)
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetDiagnosticsRequest)
+        v = d.get("location", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.location")
+        else:
+            n += 1
+            if type(v) is not str:
+                v = _c.string(v, None, errs, "$.location")
+        _set(self, "location", v)
+        v = d.get("retries", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.retries")
+        _set(self, "retries", v)
+        v = d.get("retryInterval", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.retryInterval")
+        _set(self, "retry_interval", v)
+        v = d.get("startTime", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.startTime")
+        _set(self, "start_time", v)
+        v = d.get("stopTime", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.stopTime")
+        _set(self, "stop_time", v)
+        if len(d) != n:
+            _c.extra(d, ("location", "retries", "retryInterval", "startTime", "stopTime"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_get_diagnostics_request_0set = GetDiagnosticsRequest.__dict__["location"].__set__
+_get_diagnostics_request_1set = GetDiagnosticsRequest.__dict__["retries"].__set__
+_get_diagnostics_request_2set = GetDiagnosticsRequest.__dict__["retry_interval"].__set__
+_get_diagnostics_request_3set = GetDiagnosticsRequest.__dict__["start_time"].__set__
+_get_diagnostics_request_4set = GetDiagnosticsRequest.__dict__["stop_time"].__set__
+
+
+def _fast_get_diagnostics_request(d: dict[str, Any]) -> Any:
+    """The GetDiagnosticsRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetDiagnosticsRequest)
+        n = 1
+        v = d["location"]
+        if type(v) is not str:
+            return _BAD
+        _get_diagnostics_request_0set(self, v)
+        v = d.get("retries")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _get_diagnostics_request_1set(self, v)
+        v = d.get("retryInterval")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _get_diagnostics_request_2set(self, v)
+        v = d.get("startTime")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _get_diagnostics_request_3set(self, v)
+        v = d.get("stopTime")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _get_diagnostics_request_4set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetDiagnosticsRequest._fast = _fast_get_diagnostics_request

@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["GetLocalListVersionRequest", "GetLocalListVersionResponse"]
 
@@ -37,14 +41,90 @@ class GetLocalListVersionResponse(Response):
         _set(self, "list_version", _rnd.integer(r, 0, 1000000))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "listVersion": self.list_version,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(GetLocalListVersionResponse)
+        v = d.get("listVersion", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.listVersion")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.listVersion")
+        _set(self, "list_version", v)
+        if len(d) != n:
+            _c.extra(d, ("listVersion",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_get_local_list_version_response_0set = GetLocalListVersionResponse.__dict__["list_version"].__set__
+
+
+def _fast_get_local_list_version_response(d: dict[str, Any]) -> Any:
+    """The GetLocalListVersionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetLocalListVersionResponse)
+        n = 1
+        v = d["listVersion"]
+        if type(v) is not int:
+            return _BAD
+        _get_local_list_version_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetLocalListVersionResponse._fast = _fast_get_local_list_version_response
+
 
 @attrs.define(kw_only=True)
 class GetLocalListVersionRequest(Request["GetLocalListVersionResponse"]):
     """GetLocalListVersion request: Read the version of the local authorization list. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "GetLocalListVersion"
+    RESPONSE = GetLocalListVersionResponse
 
     @classmethod
     def random(cls, full: bool = False, rng: Random | None = None) -> GetLocalListVersionRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         return cls()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        if d:
+            _c.extra(d, (), errs)
+            return _BAD
+        return _new(GetLocalListVersionRequest)
+
+
+def _fast_get_local_list_version_request(d: dict[str, Any]) -> Any:
+    """The GetLocalListVersionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(GetLocalListVersionRequest)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+GetLocalListVersionRequest._fast = _fast_get_local_list_version_request

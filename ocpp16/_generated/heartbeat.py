@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["HeartbeatRequest", "HeartbeatResponse"]
 
@@ -38,14 +44,90 @@ class HeartbeatResponse(Response):
         _set(self, "current_time", _rnd.date_time(r))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "currentTime": _format_date_time(self.current_time),
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(HeartbeatResponse)
+        v = d.get("currentTime", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.currentTime")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.currentTime")
+        _set(self, "current_time", v)
+        if len(d) != n:
+            _c.extra(d, ("currentTime",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_heartbeat_response_0set = HeartbeatResponse.__dict__["current_time"].__set__
+
+
+def _fast_heartbeat_response(d: dict[str, Any]) -> Any:
+    """The HeartbeatResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(HeartbeatResponse)
+        n = 1
+        v = d["currentTime"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _heartbeat_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+HeartbeatResponse._fast = _fast_heartbeat_response
+
 
 @attrs.define(kw_only=True)
 class HeartbeatRequest(Request["HeartbeatResponse"]):
     """Heartbeat request: Tell the central system the charge point is alive; get its time. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "Heartbeat"
+    RESPONSE = HeartbeatResponse
 
     @classmethod
     def random(cls, full: bool = False, rng: Random | None = None) -> HeartbeatRequest:
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         return cls()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        if d:
+            _c.extra(d, (), errs)
+            return _BAD
+        return _new(HeartbeatRequest)
+
+
+def _fast_heartbeat_request(d: dict[str, Any]) -> Any:
+    """The HeartbeatRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(HeartbeatRequest)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+HeartbeatRequest._fast = _fast_heartbeat_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.datatypes import MeterValue
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["MeterValuesRequest", "MeterValuesResponse"]
 
@@ -29,12 +33,41 @@ class MeterValuesResponse(Response):
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         return cls()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        if d:
+            _c.extra(d, (), errs)
+            return _BAD
+        return _new(MeterValuesResponse)
+
+
+def _fast_meter_values_response(d: dict[str, Any]) -> Any:
+    """The MeterValuesResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(MeterValuesResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+MeterValuesResponse._fast = _fast_meter_values_response
+
 
 @attrs.define(kw_only=True)
 class MeterValuesRequest(Request["MeterValuesResponse"]):
     """MeterValues request: Send sampled meter values. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "MeterValues"
+    RESPONSE = MeterValuesResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -66,3 +99,100 @@ class MeterValuesRequest(Request["MeterValuesResponse"]):
         )
         _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "meterValue": [x.to_dict() for x in self.meter_value],
+        }
+        v: Any
+        if (v := self.transaction_id) is not None:
+            d["transactionId"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(MeterValuesRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("transactionId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.transactionId")
+        _set(self, "transaction_id", v)
+        v = d.get("meterValue", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.meterValue")
+        else:
+            n += 1
+            v = _c.objects(
+                v,
+                MeterValue._parse,
+                1,
+                errs,
+                "$.meterValue",
+                site=(("sampled_value", "sampledValue", 1),),
+            )
+        _set(self, "meter_value", v)
+        if len(d) != n:
+            _c.extra(d, ("connectorId", "transactionId", "meterValue"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_meter_values_request_0set = MeterValuesRequest.__dict__["connector_id"].__set__
+_meter_values_request_1set = MeterValuesRequest.__dict__["transaction_id"].__set__
+_meter_values_request_2set = MeterValuesRequest.__dict__["meter_value"].__set__
+_meter_values_request_2item = MeterValue._fast
+
+
+def _fast_meter_values_request(d: dict[str, Any]) -> Any:
+    """The MeterValuesRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(MeterValuesRequest)
+        n = 2
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _meter_values_request_0set(self, v)
+        v = d.get("transactionId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _meter_values_request_1set(self, v)
+        v = d["meterValue"]
+        if type(v) is not list or len(v) < 1:
+            return _BAD
+        w = []
+        for x in v:
+            if type(x) is not dict:
+                return _BAD
+            y = _meter_values_request_2item(x)
+            if y is _BAD:
+                return _BAD
+            if len(y.sampled_value) < 1:
+                return _BAD
+            w.append(y)
+        v = w
+        _meter_values_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+MeterValuesRequest._fast = _fast_meter_values_request

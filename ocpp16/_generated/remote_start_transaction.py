@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.datatypes import ChargingProfile
 from ocpp16._generated.enums import RemoteStartStopStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["RemoteStartTransactionRequest", "RemoteStartTransactionResponse"]
 
@@ -41,12 +45,60 @@ class RemoteStartTransactionResponse(Response):
         _set(self, "status", _rnd.member(r, RemoteStartStopStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(RemoteStartTransactionResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = RemoteStartStopStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, RemoteStartStopStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_remote_start_transaction_response_0set = RemoteStartTransactionResponse.__dict__["status"].__set__
+_remote_start_transaction_response_0members = RemoteStartStopStatus._value2member_map_
+
+
+def _fast_remote_start_transaction_response(d: dict[str, Any]) -> Any:
+    """The RemoteStartTransactionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(RemoteStartTransactionResponse)
+        n = 1
+        v = d["status"]
+        v = _remote_start_transaction_response_0members[v]
+        _remote_start_transaction_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+RemoteStartTransactionResponse._fast = _fast_remote_start_transaction_response
+
 
 @attrs.define(kw_only=True)
 class RemoteStartTransactionRequest(Request["RemoteStartTransactionResponse"]):
     """RemoteStartTransaction request: Ask the charge point to start a transaction. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "RemoteStartTransaction"
+    RESPONSE = RemoteStartTransactionResponse
 
     id_tag: str = attrs.field(validator=_v.field(_v.string(20)), metadata={"wire": "idTag"})
     connector_id: int | None = attrs.field(
@@ -69,3 +121,98 @@ class RemoteStartTransactionRequest(Request["RemoteStartTransactionResponse"]):
         _set(self, "connector_id", _rnd.integer(r, 0, 10000) if full else None)
         _set(self, "charging_profile", ChargingProfile.random(full, r) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "idTag": self.id_tag,
+        }
+        v: Any
+        if (v := self.connector_id) is not None:
+            d["connectorId"] = v
+        if (v := self.charging_profile) is not None:
+            d["chargingProfile"] = v.to_dict()
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(RemoteStartTransactionRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("idTag", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTag")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.idTag")
+        _set(self, "id_tag", v)
+        v = d.get("chargingProfile", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = ChargingProfile._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".chargingProfile")
+            else:
+                v = _c.wrong(v, "object", errs, "$.chargingProfile")
+        _set(self, "charging_profile", v)
+        if len(d) != n:
+            _c.extra(d, ("connectorId", "idTag", "chargingProfile"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_remote_start_transaction_request_0set = RemoteStartTransactionRequest.__dict__[
+    "connector_id"
+].__set__
+_remote_start_transaction_request_1set = RemoteStartTransactionRequest.__dict__["id_tag"].__set__
+_remote_start_transaction_request_2set = RemoteStartTransactionRequest.__dict__[
+    "charging_profile"
+].__set__
+_remote_start_transaction_request_2nested = ChargingProfile._fast
+
+
+def _fast_remote_start_transaction_request(d: dict[str, Any]) -> Any:
+    """The RemoteStartTransactionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(RemoteStartTransactionRequest)
+        n = 1
+        v = d.get("connectorId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _remote_start_transaction_request_0set(self, v)
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _remote_start_transaction_request_1set(self, v)
+        v = d.get("chargingProfile")
+        if v is not None:
+            n += 1
+            if type(v) is not dict:
+                return _BAD
+            v = _remote_start_transaction_request_2nested(v)
+            if v is _BAD:
+                return _BAD
+        _remote_start_transaction_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+RemoteStartTransactionRequest._fast = _fast_remote_start_transaction_request

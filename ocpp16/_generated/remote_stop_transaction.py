@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import RemoteStartStopStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["RemoteStopTransactionRequest", "RemoteStopTransactionResponse"]
 
@@ -38,12 +42,60 @@ class RemoteStopTransactionResponse(Response):
         _set(self, "status", _rnd.member(r, RemoteStartStopStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(RemoteStopTransactionResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = RemoteStartStopStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, RemoteStartStopStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_remote_stop_transaction_response_0set = RemoteStopTransactionResponse.__dict__["status"].__set__
+_remote_stop_transaction_response_0members = RemoteStartStopStatus._value2member_map_
+
+
+def _fast_remote_stop_transaction_response(d: dict[str, Any]) -> Any:
+    """The RemoteStopTransactionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(RemoteStopTransactionResponse)
+        n = 1
+        v = d["status"]
+        v = _remote_stop_transaction_response_0members[v]
+        _remote_stop_transaction_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+RemoteStopTransactionResponse._fast = _fast_remote_stop_transaction_response
+
 
 @attrs.define(kw_only=True)
 class RemoteStopTransactionRequest(Request["RemoteStopTransactionResponse"]):
     """RemoteStopTransaction request: Ask the charge point to stop a transaction. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "RemoteStopTransaction"
+    RESPONSE = RemoteStopTransactionResponse
 
     transaction_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "transactionId"}
@@ -58,3 +110,52 @@ class RemoteStopTransactionRequest(Request["RemoteStopTransactionResponse"]):
         self = _new(cls)
         _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "transactionId": self.transaction_id,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(RemoteStopTransactionRequest)
+        v = d.get("transactionId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.transactionId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.transactionId")
+        _set(self, "transaction_id", v)
+        if len(d) != n:
+            _c.extra(d, ("transactionId",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_remote_stop_transaction_request_0set = RemoteStopTransactionRequest.__dict__[
+    "transaction_id"
+].__set__
+
+
+def _fast_remote_stop_transaction_request(d: dict[str, Any]) -> Any:
+    """The RemoteStopTransactionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(RemoteStopTransactionRequest)
+        n = 1
+        v = d["transactionId"]
+        if type(v) is not int:
+            return _BAD
+        _remote_stop_transaction_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+RemoteStopTransactionRequest._fast = _fast_remote_stop_transaction_request

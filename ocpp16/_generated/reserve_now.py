@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.enums import ReservationStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["ReserveNowRequest", "ReserveNowResponse"]
 
@@ -39,12 +45,60 @@ class ReserveNowResponse(Response):
         _set(self, "status", _rnd.member(r, ReservationStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ReserveNowResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = ReservationStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ReservationStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_reserve_now_response_0set = ReserveNowResponse.__dict__["status"].__set__
+_reserve_now_response_0members = ReservationStatus._value2member_map_
+
+
+def _fast_reserve_now_response(d: dict[str, Any]) -> Any:
+    """The ReserveNowResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ReserveNowResponse)
+        n = 1
+        v = d["status"]
+        v = _reserve_now_response_0members[v]
+        _reserve_now_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ReserveNowResponse._fast = _fast_reserve_now_response
+
 
 @attrs.define(kw_only=True)
 class ReserveNowRequest(Request["ReserveNowResponse"]):
     """ReserveNow request: Reserve a connector for an idTag until a time. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "ReserveNow"
+    RESPONSE = ReserveNowResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -75,3 +129,112 @@ class ReserveNowRequest(Request["ReserveNowResponse"]):
         _set(self, "reservation_id", _rnd.integer(r, 1, 2147483647))
         _set(self, "parent_id_tag", _rnd.string(r, 20) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "expiryDate": _format_date_time(self.expiry_date),
+            "idTag": self.id_tag,
+            "reservationId": self.reservation_id,
+        }
+        v: Any
+        if (v := self.parent_id_tag) is not None:
+            d["parentIdTag"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ReserveNowRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("expiryDate", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.expiryDate")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.expiryDate")
+        _set(self, "expiry_date", v)
+        v = d.get("idTag", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTag")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.idTag")
+        _set(self, "id_tag", v)
+        v = d.get("parentIdTag", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.parentIdTag")
+        _set(self, "parent_id_tag", v)
+        v = d.get("reservationId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.reservationId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.reservationId")
+        _set(self, "reservation_id", v)
+        if len(d) != n:
+            _c.extra(
+                d, ("connectorId", "expiryDate", "idTag", "parentIdTag", "reservationId"), errs
+            )
+        return self if len(errs) == k else _BAD
+
+
+_reserve_now_request_0set = ReserveNowRequest.__dict__["connector_id"].__set__
+_reserve_now_request_1set = ReserveNowRequest.__dict__["expiry_date"].__set__
+_reserve_now_request_2set = ReserveNowRequest.__dict__["id_tag"].__set__
+_reserve_now_request_3set = ReserveNowRequest.__dict__["parent_id_tag"].__set__
+_reserve_now_request_4set = ReserveNowRequest.__dict__["reservation_id"].__set__
+
+
+def _fast_reserve_now_request(d: dict[str, Any]) -> Any:
+    """The ReserveNowRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ReserveNowRequest)
+        n = 4
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _reserve_now_request_0set(self, v)
+        v = d["expiryDate"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _reserve_now_request_1set(self, v)
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _reserve_now_request_2set(self, v)
+        v = d.get("parentIdTag")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _reserve_now_request_3set(self, v)
+        v = d["reservationId"]
+        if type(v) is not int:
+            return _BAD
+        _reserve_now_request_4set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ReserveNowRequest._fast = _fast_reserve_now_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import ResetStatus, ResetType
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["ResetRequest", "ResetResponse"]
 
@@ -38,12 +42,60 @@ class ResetResponse(Response):
         _set(self, "status", _rnd.member(r, ResetStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ResetResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = ResetStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ResetStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_reset_response_0set = ResetResponse.__dict__["status"].__set__
+_reset_response_0members = ResetStatus._value2member_map_
+
+
+def _fast_reset_response(d: dict[str, Any]) -> Any:
+    """The ResetResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ResetResponse)
+        n = 1
+        v = d["status"]
+        v = _reset_response_0members[v]
+        _reset_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ResetResponse._fast = _fast_reset_response
+
 
 @attrs.define(kw_only=True)
 class ResetRequest(Request["ResetResponse"]):
     """Reset request: Reboot the charge point (soft or hard). Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "Reset"
+    RESPONSE = ResetResponse
 
     type: ResetType = attrs.field(
         validator=_v.field(_v.member(ResetType)), metadata={"wire": "type"}
@@ -58,3 +110,50 @@ class ResetRequest(Request["ResetResponse"]):
         self = _new(cls)
         _set(self, "type", _rnd.member(r, ResetType))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "type": self.type._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(ResetRequest)
+        v = d.get("type", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.type")
+        else:
+            n += 1
+            m = ResetType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ResetType, errs, "$.type")
+        _set(self, "type", v)
+        if len(d) != n:
+            _c.extra(d, ("type",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_reset_request_0set = ResetRequest.__dict__["type"].__set__
+_reset_request_0members = ResetType._value2member_map_
+
+
+def _fast_reset_request(d: dict[str, Any]) -> Any:
+    """The ResetRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(ResetRequest)
+        n = 1
+        v = d["type"]
+        v = _reset_request_0members[v]
+        _reset_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+ResetRequest._fast = _fast_reset_request

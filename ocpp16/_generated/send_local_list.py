@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.datatypes import AuthorizationData
 from ocpp16._generated.enums import UpdateStatus, UpdateType
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["SendLocalListRequest", "SendLocalListResponse"]
 
@@ -39,12 +43,60 @@ class SendLocalListResponse(Response):
         _set(self, "status", _rnd.member(r, UpdateStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(SendLocalListResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = UpdateStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, UpdateStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_send_local_list_response_0set = SendLocalListResponse.__dict__["status"].__set__
+_send_local_list_response_0members = UpdateStatus._value2member_map_
+
+
+def _fast_send_local_list_response(d: dict[str, Any]) -> Any:
+    """The SendLocalListResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SendLocalListResponse)
+        n = 1
+        v = d["status"]
+        v = _send_local_list_response_0members[v]
+        _send_local_list_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SendLocalListResponse._fast = _fast_send_local_list_response
+
 
 @attrs.define(kw_only=True)
 class SendLocalListRequest(Request["SendLocalListResponse"]):
     """SendLocalList request: Send (part of) the local authorization list. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "SendLocalList"
+    RESPONSE = SendLocalListResponse
 
     list_version: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "listVersion"}
@@ -75,3 +127,93 @@ class SendLocalListRequest(Request["SendLocalListResponse"]):
             else None,
         )
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "listVersion": self.list_version,
+            "updateType": self.update_type._value_,
+        }
+        v: Any
+        if (v := self.local_authorization_list) is not None:
+            d["localAuthorizationList"] = [x.to_dict() for x in v]
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(SendLocalListRequest)
+        v = d.get("listVersion", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.listVersion")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.listVersion")
+        _set(self, "list_version", v)
+        v = d.get("localAuthorizationList", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.objects(
+                v, AuthorizationData._parse, 0, errs, "$.localAuthorizationList", site=None
+            )
+        _set(self, "local_authorization_list", v)
+        v = d.get("updateType", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.updateType")
+        else:
+            n += 1
+            m = UpdateType._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, UpdateType, errs, "$.updateType")
+        _set(self, "update_type", v)
+        if len(d) != n:
+            _c.extra(d, ("listVersion", "localAuthorizationList", "updateType"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_send_local_list_request_0set = SendLocalListRequest.__dict__["list_version"].__set__
+_send_local_list_request_1set = SendLocalListRequest.__dict__["local_authorization_list"].__set__
+_send_local_list_request_1item = AuthorizationData._fast
+_send_local_list_request_2set = SendLocalListRequest.__dict__["update_type"].__set__
+_send_local_list_request_2members = UpdateType._value2member_map_
+
+
+def _fast_send_local_list_request(d: dict[str, Any]) -> Any:
+    """The SendLocalListRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SendLocalListRequest)
+        n = 2
+        v = d["listVersion"]
+        if type(v) is not int:
+            return _BAD
+        _send_local_list_request_0set(self, v)
+        v = d.get("localAuthorizationList")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            w = []
+            for x in v:
+                if type(x) is not dict:
+                    return _BAD
+                y = _send_local_list_request_1item(x)
+                if y is _BAD:
+                    return _BAD
+                w.append(y)
+            v = w
+        _send_local_list_request_1set(self, v)
+        v = d["updateType"]
+        v = _send_local_list_request_2members[v]
+        _send_local_list_request_2set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SendLocalListRequest._fast = _fast_send_local_list_request

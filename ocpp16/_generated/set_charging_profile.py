@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.datatypes import ChargingProfile
 from ocpp16._generated.enums import ChargingProfileStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["SetChargingProfileRequest", "SetChargingProfileResponse"]
 
@@ -39,12 +43,60 @@ class SetChargingProfileResponse(Response):
         _set(self, "status", _rnd.member(r, ChargingProfileStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(SetChargingProfileResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = ChargingProfileStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ChargingProfileStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_set_charging_profile_response_0set = SetChargingProfileResponse.__dict__["status"].__set__
+_set_charging_profile_response_0members = ChargingProfileStatus._value2member_map_
+
+
+def _fast_set_charging_profile_response(d: dict[str, Any]) -> Any:
+    """The SetChargingProfileResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SetChargingProfileResponse)
+        n = 1
+        v = d["status"]
+        v = _set_charging_profile_response_0members[v]
+        _set_charging_profile_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SetChargingProfileResponse._fast = _fast_set_charging_profile_response
+
 
 @attrs.define(kw_only=True)
 class SetChargingProfileRequest(Request["SetChargingProfileResponse"]):
     """SetChargingProfile request: Install a charging profile on a connector. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "SetChargingProfile"
+    RESPONSE = SetChargingProfileResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -63,3 +115,75 @@ class SetChargingProfileRequest(Request["SetChargingProfileResponse"]):
         _set(self, "connector_id", _rnd.integer(r, 0, 10000))
         _set(self, "cs_charging_profiles", ChargingProfile.random(full, r))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "csChargingProfiles": self.cs_charging_profiles.to_dict(),
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(SetChargingProfileRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("csChargingProfiles", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.csChargingProfiles")
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = ChargingProfile._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".csChargingProfiles")
+            else:
+                v = _c.wrong(v, "object", errs, "$.csChargingProfiles")
+        _set(self, "cs_charging_profiles", v)
+        if len(d) != n:
+            _c.extra(d, ("connectorId", "csChargingProfiles"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_set_charging_profile_request_0set = SetChargingProfileRequest.__dict__["connector_id"].__set__
+_set_charging_profile_request_1set = SetChargingProfileRequest.__dict__[
+    "cs_charging_profiles"
+].__set__
+_set_charging_profile_request_1nested = ChargingProfile._fast
+
+
+def _fast_set_charging_profile_request(d: dict[str, Any]) -> Any:
+    """The SetChargingProfileRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(SetChargingProfileRequest)
+        n = 2
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _set_charging_profile_request_0set(self, v)
+        v = d["csChargingProfiles"]
+        if type(v) is not dict:
+            return _BAD
+        v = _set_charging_profile_request_1nested(v)
+        if v is _BAD:
+            return _BAD
+        _set_charging_profile_request_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+SetChargingProfileRequest._fast = _fast_set_charging_profile_request

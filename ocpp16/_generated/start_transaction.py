@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.datatypes import IdTagInfo
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["StartTransactionRequest", "StartTransactionResponse"]
 
@@ -43,12 +49,83 @@ class StartTransactionResponse(Response):
         _set(self, "transaction_id", _rnd.integer(r, 1, 2147483647))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "idTagInfo": self.id_tag_info.to_dict(),
+            "transactionId": self.transaction_id,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(StartTransactionResponse)
+        v = d.get("idTagInfo", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTagInfo")
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = IdTagInfo._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".idTagInfo")
+            else:
+                v = _c.wrong(v, "object", errs, "$.idTagInfo")
+        _set(self, "id_tag_info", v)
+        v = d.get("transactionId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.transactionId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.transactionId")
+        _set(self, "transaction_id", v)
+        if len(d) != n:
+            _c.extra(d, ("idTagInfo", "transactionId"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_start_transaction_response_0set = StartTransactionResponse.__dict__["id_tag_info"].__set__
+_start_transaction_response_0nested = IdTagInfo._fast
+_start_transaction_response_1set = StartTransactionResponse.__dict__["transaction_id"].__set__
+
+
+def _fast_start_transaction_response(d: dict[str, Any]) -> Any:
+    """The StartTransactionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StartTransactionResponse)
+        n = 2
+        v = d["idTagInfo"]
+        if type(v) is not dict:
+            return _BAD
+        v = _start_transaction_response_0nested(v)
+        if v is _BAD:
+            return _BAD
+        _start_transaction_response_0set(self, v)
+        v = d["transactionId"]
+        if type(v) is not int:
+            return _BAD
+        _start_transaction_response_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StartTransactionResponse._fast = _fast_start_transaction_response
+
 
 @attrs.define(kw_only=True)
 class StartTransactionRequest(Request["StartTransactionResponse"]):
     """StartTransaction request: Report that a transaction has started. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "StartTransaction"
+    RESPONSE = StartTransactionResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -77,3 +154,110 @@ class StartTransactionRequest(Request["StartTransactionResponse"]):
         _set(self, "timestamp", _rnd.date_time(r))
         _set(self, "reservation_id", _rnd.integer(r, 1, 2147483647) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "idTag": self.id_tag,
+            "meterStart": self.meter_start,
+            "timestamp": _format_date_time(self.timestamp),
+        }
+        v: Any
+        if (v := self.reservation_id) is not None:
+            d["reservationId"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(StartTransactionRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("idTag", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.idTag")
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.idTag")
+        _set(self, "id_tag", v)
+        v = d.get("meterStart", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.meterStart")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.meterStart")
+        _set(self, "meter_start", v)
+        v = d.get("reservationId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.reservationId")
+        _set(self, "reservation_id", v)
+        v = d.get("timestamp", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.timestamp")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.timestamp")
+        _set(self, "timestamp", v)
+        if len(d) != n:
+            _c.extra(d, ("connectorId", "idTag", "meterStart", "reservationId", "timestamp"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_start_transaction_request_0set = StartTransactionRequest.__dict__["connector_id"].__set__
+_start_transaction_request_1set = StartTransactionRequest.__dict__["id_tag"].__set__
+_start_transaction_request_2set = StartTransactionRequest.__dict__["meter_start"].__set__
+_start_transaction_request_3set = StartTransactionRequest.__dict__["reservation_id"].__set__
+_start_transaction_request_4set = StartTransactionRequest.__dict__["timestamp"].__set__
+
+
+def _fast_start_transaction_request(d: dict[str, Any]) -> Any:
+    """The StartTransactionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StartTransactionRequest)
+        n = 4
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _start_transaction_request_0set(self, v)
+        v = d["idTag"]
+        if type(v) is not str or len(v) > 20:
+            return _BAD
+        _start_transaction_request_1set(self, v)
+        v = d["meterStart"]
+        if type(v) is not int:
+            return _BAD
+        _start_transaction_request_2set(self, v)
+        v = d.get("reservationId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _start_transaction_request_3set(self, v)
+        v = d["timestamp"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _start_transaction_request_4set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StartTransactionRequest._fast = _fast_start_transaction_request

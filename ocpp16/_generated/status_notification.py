@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.enums import ChargePointErrorCode, ChargePointStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["StatusNotificationRequest", "StatusNotificationResponse"]
 
@@ -30,12 +36,41 @@ class StatusNotificationResponse(Response):
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         return cls()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        if d:
+            _c.extra(d, (), errs)
+            return _BAD
+        return _new(StatusNotificationResponse)
+
+
+def _fast_status_notification_response(d: dict[str, Any]) -> Any:
+    """The StatusNotificationResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StatusNotificationResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StatusNotificationResponse._fast = _fast_status_notification_response
+
 
 @attrs.define(kw_only=True)
 class StatusNotificationRequest(Request["StatusNotificationResponse"]):
     """StatusNotification request: Report a connector's status or error. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "StatusNotification"
+    RESPONSE = StatusNotificationResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -76,3 +111,159 @@ class StatusNotificationRequest(Request["StatusNotificationResponse"]):
         _set(self, "vendor_id", _rnd.string(r, 255) if full else None)
         _set(self, "vendor_error_code", _rnd.string(r, 50) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "errorCode": self.error_code._value_,
+            "status": self.status._value_,
+        }
+        v: Any
+        if (v := self.info) is not None:
+            d["info"] = v
+        if (v := self.timestamp) is not None:
+            d["timestamp"] = _format_date_time(v)
+        if (v := self.vendor_id) is not None:
+            d["vendorId"] = v
+        if (v := self.vendor_error_code) is not None:
+            d["vendorErrorCode"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(StatusNotificationRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        v = d.get("errorCode", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.errorCode")
+        else:
+            n += 1
+            m = ChargePointErrorCode._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ChargePointErrorCode, errs, "$.errorCode")
+        _set(self, "error_code", v)
+        v = d.get("info", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                v = _c.string(v, 50, errs, "$.info")
+        _set(self, "info", v)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = ChargePointStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, ChargePointStatus, errs, "$.status")
+        _set(self, "status", v)
+        v = d.get("timestamp", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.timestamp")
+        _set(self, "timestamp", v)
+        v = d.get("vendorId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 255:
+                v = _c.string(v, 255, errs, "$.vendorId")
+        _set(self, "vendor_id", v)
+        v = d.get("vendorErrorCode", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                v = _c.string(v, 50, errs, "$.vendorErrorCode")
+        _set(self, "vendor_error_code", v)
+        if len(d) != n:
+            _c.extra(
+                d,
+                (
+                    "connectorId",
+                    "errorCode",
+                    "info",
+                    "status",
+                    "timestamp",
+                    "vendorId",
+                    "vendorErrorCode",
+                ),
+                errs,
+            )
+        return self if len(errs) == k else _BAD
+
+
+_status_notification_request_0set = StatusNotificationRequest.__dict__["connector_id"].__set__
+_status_notification_request_1set = StatusNotificationRequest.__dict__["error_code"].__set__
+_status_notification_request_1members = ChargePointErrorCode._value2member_map_
+_status_notification_request_2set = StatusNotificationRequest.__dict__["info"].__set__
+_status_notification_request_3set = StatusNotificationRequest.__dict__["status"].__set__
+_status_notification_request_3members = ChargePointStatus._value2member_map_
+_status_notification_request_4set = StatusNotificationRequest.__dict__["timestamp"].__set__
+_status_notification_request_5set = StatusNotificationRequest.__dict__["vendor_id"].__set__
+_status_notification_request_6set = StatusNotificationRequest.__dict__["vendor_error_code"].__set__
+
+
+def _fast_status_notification_request(d: dict[str, Any]) -> Any:
+    """The StatusNotificationRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StatusNotificationRequest)
+        n = 3
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _status_notification_request_0set(self, v)
+        v = d["errorCode"]
+        v = _status_notification_request_1members[v]
+        _status_notification_request_1set(self, v)
+        v = d.get("info")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                return _BAD
+        _status_notification_request_2set(self, v)
+        v = d["status"]
+        v = _status_notification_request_3members[v]
+        _status_notification_request_3set(self, v)
+        v = d.get("timestamp")
+        if v is not None:
+            n += 1
+            if type(v) is not str:
+                return _BAD
+            v = _parse_date_time(v)
+        _status_notification_request_4set(self, v)
+        v = d.get("vendorId")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 255:
+                return _BAD
+        _status_notification_request_5set(self, v)
+        v = d.get("vendorErrorCode")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 50:
+                return _BAD
+        _status_notification_request_6set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StatusNotificationRequest._fast = _fast_status_notification_request

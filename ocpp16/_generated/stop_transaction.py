@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._generated.datatypes import IdTagInfo, MeterValue
 from ocpp16._generated.enums import Reason
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["StopTransactionRequest", "StopTransactionResponse"]
 
@@ -42,12 +48,72 @@ class StopTransactionResponse(Response):
         _set(self, "id_tag_info", IdTagInfo.random(full, r) if full else None)
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        v: Any
+        if (v := self.id_tag_info) is not None:
+            d["idTagInfo"] = v.to_dict()
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(StopTransactionResponse)
+        v = d.get("idTagInfo", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is dict:
+                j = len(errs)
+                v = IdTagInfo._parse(v, errs)
+                if v is _BAD:
+                    _c.nest(errs, j, ".idTagInfo")
+            else:
+                v = _c.wrong(v, "object", errs, "$.idTagInfo")
+        _set(self, "id_tag_info", v)
+        if len(d) != n:
+            _c.extra(d, ("idTagInfo",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_stop_transaction_response_0set = StopTransactionResponse.__dict__["id_tag_info"].__set__
+_stop_transaction_response_0nested = IdTagInfo._fast
+
+
+def _fast_stop_transaction_response(d: dict[str, Any]) -> Any:
+    """The StopTransactionResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StopTransactionResponse)
+        n = 0
+        v = d.get("idTagInfo")
+        if v is not None:
+            n += 1
+            if type(v) is not dict:
+                return _BAD
+            v = _stop_transaction_response_0nested(v)
+            if v is _BAD:
+                return _BAD
+        _stop_transaction_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StopTransactionResponse._fast = _fast_stop_transaction_response
+
 
 @attrs.define(kw_only=True)
 class StopTransactionRequest(Request["StopTransactionResponse"]):
     """StopTransaction request: Report that a transaction has stopped. Sent by the charge point to the central system."""
 
     ACTION: ClassVar[str] = "StopTransaction"
+    RESPONSE = StopTransactionResponse
 
     meter_stop: int = attrs.field(validator=_v.field(_v.INTEGER), metadata={"wire": "meterStop"})
     timestamp: datetime = attrs.field(
@@ -88,3 +154,143 @@ class StopTransactionRequest(Request["StopTransactionResponse"]):
             [MeterValue.random(full, r) for _ in range(_rnd.count(r, 0, full))] if full else None,
         )
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "meterStop": self.meter_stop,
+            "timestamp": _format_date_time(self.timestamp),
+            "transactionId": self.transaction_id,
+        }
+        v: Any
+        if (v := self.id_tag) is not None:
+            d["idTag"] = v
+        if (v := self.reason) is not None:
+            d["reason"] = v._value_
+        if (v := self.transaction_data) is not None:
+            d["transactionData"] = [x.to_dict() for x in v]
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(StopTransactionRequest)
+        v = d.get("idTag", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                v = _c.string(v, 20, errs, "$.idTag")
+        _set(self, "id_tag", v)
+        v = d.get("meterStop", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.meterStop")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.meterStop")
+        _set(self, "meter_stop", v)
+        v = d.get("timestamp", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.timestamp")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.timestamp")
+        _set(self, "timestamp", v)
+        v = d.get("transactionId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.transactionId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.transactionId")
+        _set(self, "transaction_id", v)
+        v = d.get("reason", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            m = Reason._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, Reason, errs, "$.reason")
+        _set(self, "reason", v)
+        v = d.get("transactionData", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            v = _c.objects(v, MeterValue._parse, 0, errs, "$.transactionData", site=None)
+        _set(self, "transaction_data", v)
+        if len(d) != n:
+            _c.extra(
+                d,
+                ("idTag", "meterStop", "timestamp", "transactionId", "reason", "transactionData"),
+                errs,
+            )
+        return self if len(errs) == k else _BAD
+
+
+_stop_transaction_request_0set = StopTransactionRequest.__dict__["id_tag"].__set__
+_stop_transaction_request_1set = StopTransactionRequest.__dict__["meter_stop"].__set__
+_stop_transaction_request_2set = StopTransactionRequest.__dict__["timestamp"].__set__
+_stop_transaction_request_3set = StopTransactionRequest.__dict__["transaction_id"].__set__
+_stop_transaction_request_4set = StopTransactionRequest.__dict__["reason"].__set__
+_stop_transaction_request_4members = Reason._value2member_map_
+_stop_transaction_request_5set = StopTransactionRequest.__dict__["transaction_data"].__set__
+_stop_transaction_request_5item = MeterValue._fast
+
+
+def _fast_stop_transaction_request(d: dict[str, Any]) -> Any:
+    """The StopTransactionRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(StopTransactionRequest)
+        n = 3
+        v = d.get("idTag")
+        if v is not None:
+            n += 1
+            if type(v) is not str or len(v) > 20:
+                return _BAD
+        _stop_transaction_request_0set(self, v)
+        v = d["meterStop"]
+        if type(v) is not int:
+            return _BAD
+        _stop_transaction_request_1set(self, v)
+        v = d["timestamp"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _stop_transaction_request_2set(self, v)
+        v = d["transactionId"]
+        if type(v) is not int:
+            return _BAD
+        _stop_transaction_request_3set(self, v)
+        v = d.get("reason")
+        if v is not None:
+            n += 1
+            v = _stop_transaction_request_4members[v]
+        _stop_transaction_request_4set(self, v)
+        v = d.get("transactionData")
+        if v is not None:
+            n += 1
+            if type(v) is not list or len(v) < 0:
+                return _BAD
+            w = []
+            for x in v:
+                if type(x) is not dict:
+                    return _BAD
+                y = _stop_transaction_request_5item(x)
+                if y is _BAD:
+                    return _BAD
+                w.append(y)
+            v = w
+        _stop_transaction_request_5set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+StopTransactionRequest._fast = _fast_stop_transaction_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import MessageTrigger, TriggerMessageStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["TriggerMessageRequest", "TriggerMessageResponse"]
 
@@ -38,12 +42,60 @@ class TriggerMessageResponse(Response):
         _set(self, "status", _rnd.member(r, TriggerMessageStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(TriggerMessageResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = TriggerMessageStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, TriggerMessageStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_trigger_message_response_0set = TriggerMessageResponse.__dict__["status"].__set__
+_trigger_message_response_0members = TriggerMessageStatus._value2member_map_
+
+
+def _fast_trigger_message_response(d: dict[str, Any]) -> Any:
+    """The TriggerMessageResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(TriggerMessageResponse)
+        n = 1
+        v = d["status"]
+        v = _trigger_message_response_0members[v]
+        _trigger_message_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+TriggerMessageResponse._fast = _fast_trigger_message_response
+
 
 @attrs.define(kw_only=True)
 class TriggerMessageRequest(Request["TriggerMessageResponse"]):
     """TriggerMessage request: Ask the charge point to send a given message now. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "TriggerMessage"
+    RESPONSE = TriggerMessageResponse
 
     requested_message: MessageTrigger = attrs.field(
         validator=_v.field(_v.member(MessageTrigger)), metadata={"wire": "requestedMessage"}
@@ -62,3 +114,68 @@ class TriggerMessageRequest(Request["TriggerMessageResponse"]):
         _set(self, "requested_message", _rnd.member(r, MessageTrigger))
         _set(self, "connector_id", _rnd.integer(r, 0, 10000) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "requestedMessage": self.requested_message._value_,
+        }
+        v: Any
+        if (v := self.connector_id) is not None:
+            d["connectorId"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(TriggerMessageRequest)
+        v = d.get("requestedMessage", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.requestedMessage")
+        else:
+            n += 1
+            m = MessageTrigger._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, MessageTrigger, errs, "$.requestedMessage")
+        _set(self, "requested_message", v)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        if len(d) != n:
+            _c.extra(d, ("requestedMessage", "connectorId"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_trigger_message_request_0set = TriggerMessageRequest.__dict__["requested_message"].__set__
+_trigger_message_request_0members = MessageTrigger._value2member_map_
+_trigger_message_request_1set = TriggerMessageRequest.__dict__["connector_id"].__set__
+
+
+def _fast_trigger_message_request(d: dict[str, Any]) -> Any:
+    """The TriggerMessageRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(TriggerMessageRequest)
+        n = 1
+        v = d["requestedMessage"]
+        v = _trigger_message_request_0members[v]
+        _trigger_message_request_0set(self, v)
+        v = d.get("connectorId")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _trigger_message_request_1set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+TriggerMessageRequest._fast = _fast_trigger_message_request

@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
 from ocpp16._generated.enums import UnlockStatus
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["UnlockConnectorRequest", "UnlockConnectorResponse"]
 
@@ -38,12 +42,60 @@ class UnlockConnectorResponse(Response):
         _set(self, "status", _rnd.member(r, UnlockStatus))
         return self
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "status": self.status._value_,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(UnlockConnectorResponse)
+        v = d.get("status", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.status")
+        else:
+            n += 1
+            m = UnlockStatus._value2member_map_.get(v) if isinstance(v, str) else None
+            v = m if m is not None else _c.member(v, UnlockStatus, errs, "$.status")
+        _set(self, "status", v)
+        if len(d) != n:
+            _c.extra(d, ("status",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_unlock_connector_response_0set = UnlockConnectorResponse.__dict__["status"].__set__
+_unlock_connector_response_0members = UnlockStatus._value2member_map_
+
+
+def _fast_unlock_connector_response(d: dict[str, Any]) -> Any:
+    """The UnlockConnectorResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(UnlockConnectorResponse)
+        n = 1
+        v = d["status"]
+        v = _unlock_connector_response_0members[v]
+        _unlock_connector_response_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+UnlockConnectorResponse._fast = _fast_unlock_connector_response
+
 
 @attrs.define(kw_only=True)
 class UnlockConnectorRequest(Request["UnlockConnectorResponse"]):
     """UnlockConnector request: Unlock a connector. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "UnlockConnector"
+    RESPONSE = UnlockConnectorResponse
 
     connector_id: int = attrs.field(
         validator=_v.field(_v.INTEGER), metadata={"wire": "connectorId"}
@@ -58,3 +110,50 @@ class UnlockConnectorRequest(Request["UnlockConnectorResponse"]):
         self = _new(cls)
         _set(self, "connector_id", _rnd.integer(r, 0, 10000))
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "connectorId": self.connector_id,
+        }
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(UnlockConnectorRequest)
+        v = d.get("connectorId", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.connectorId")
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.connectorId")
+        _set(self, "connector_id", v)
+        if len(d) != n:
+            _c.extra(d, ("connectorId",), errs)
+        return self if len(errs) == k else _BAD
+
+
+_unlock_connector_request_0set = UnlockConnectorRequest.__dict__["connector_id"].__set__
+
+
+def _fast_unlock_connector_request(d: dict[str, Any]) -> Any:
+    """The UnlockConnectorRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(UnlockConnectorRequest)
+        n = 1
+        v = d["connectorId"]
+        if type(v) is not int:
+            return _BAD
+        _unlock_connector_request_0set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+UnlockConnectorRequest._fast = _fast_unlock_connector_request

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from random import Random
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 
+from ocpp16 import _convert as _c
 from ocpp16 import _random as _rnd
 from ocpp16 import _validators as _v
+from ocpp16._convert import BAD as _BAD
+from ocpp16._convert import MISSING as _MISSING
+from ocpp16._convert import format_date_time as _format_date_time
+from ocpp16._convert import parse_date_time as _parse_date_time
 from ocpp16._model import Request, Response
 from ocpp16._random import new_instance as _new
 from ocpp16._random import set_slot as _set
+from ocpp16.errors import ValidationError
 
 __all__ = ["UpdateFirmwareRequest", "UpdateFirmwareResponse"]
 
@@ -29,12 +35,41 @@ class UpdateFirmwareResponse(Response):
         """Random schema-valid values: the required fields only, or every field if ``full``."""
         return cls()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {}
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        if d:
+            _c.extra(d, (), errs)
+            return _BAD
+        return _new(UpdateFirmwareResponse)
+
+
+def _fast_update_firmware_response(d: dict[str, Any]) -> Any:
+    """The UpdateFirmwareResponse for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(UpdateFirmwareResponse)
+        n = 0
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+UpdateFirmwareResponse._fast = _fast_update_firmware_response
+
 
 @attrs.define(kw_only=True)
 class UpdateFirmwareRequest(Request["UpdateFirmwareResponse"]):
     """UpdateFirmware request: Ask the charge point to download and install firmware. Sent by the central system to the charge point."""
 
     ACTION: ClassVar[str] = "UpdateFirmware"
+    RESPONSE = UpdateFirmwareResponse
 
     location: str = attrs.field(validator=_v.field(_v.string(None)), metadata={"wire": "location"})
     retrieve_date: datetime = attrs.field(
@@ -61,3 +96,99 @@ class UpdateFirmwareRequest(Request["UpdateFirmwareResponse"]):
         _set(self, "retries", _rnd.integer(r, 0, 10) if full else None)
         _set(self, "retry_interval", _rnd.integer(r, 1, 3600) if full else None)
         return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire JSON object: camelCase keys, absent fields omitted, RFC 3339
+        date-times."""
+        d: dict[str, Any] = {
+            "location": self.location,
+            "retrieveDate": _format_date_time(self.retrieve_date),
+        }
+        v: Any
+        if (v := self.retries) is not None:
+            d["retries"] = v
+        if (v := self.retry_interval) is not None:
+            d["retryInterval"] = v
+        return d
+
+    @staticmethod
+    def _parse(d: dict[str, Any], errs: list[ValidationError]) -> Any:
+        """The instance for the wire object ``d``, or BAD with every violation (paths from
+        ``$``, the object itself) appended to ``errs``. Generated: do not edit."""
+        k = len(errs)
+        n = 0
+        self = _new(UpdateFirmwareRequest)
+        v = d.get("location", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.location")
+        else:
+            n += 1
+            if type(v) is not str:
+                v = _c.string(v, None, errs, "$.location")
+        _set(self, "location", v)
+        v = d.get("retries", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.retries")
+        _set(self, "retries", v)
+        v = d.get("retrieveDate", _MISSING)
+        if v is _MISSING:
+            _c.missing(errs, "$.retrieveDate")
+        else:
+            n += 1
+            v = _c.date_time(v, errs, "$.retrieveDate")
+        _set(self, "retrieve_date", v)
+        v = d.get("retryInterval", _MISSING)
+        if v is _MISSING:
+            v = None
+        else:
+            n += 1
+            if type(v) is not int:
+                v = _c.integer(v, errs, "$.retryInterval")
+        _set(self, "retry_interval", v)
+        if len(d) != n:
+            _c.extra(d, ("location", "retries", "retrieveDate", "retryInterval"), errs)
+        return self if len(errs) == k else _BAD
+
+
+_update_firmware_request_0set = UpdateFirmwareRequest.__dict__["location"].__set__
+_update_firmware_request_1set = UpdateFirmwareRequest.__dict__["retries"].__set__
+_update_firmware_request_2set = UpdateFirmwareRequest.__dict__["retrieve_date"].__set__
+_update_firmware_request_3set = UpdateFirmwareRequest.__dict__["retry_interval"].__set__
+
+
+def _fast_update_firmware_request(d: dict[str, Any]) -> Any:
+    """The UpdateFirmwareRequest for a valid wire object ``d``, else BAD. Generated."""
+    try:
+        self = _new(UpdateFirmwareRequest)
+        n = 2
+        v = d["location"]
+        if type(v) is not str:
+            return _BAD
+        _update_firmware_request_0set(self, v)
+        v = d.get("retries")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _update_firmware_request_1set(self, v)
+        v = d["retrieveDate"]
+        if type(v) is not str:
+            return _BAD
+        v = _parse_date_time(v)
+        _update_firmware_request_2set(self, v)
+        v = d.get("retryInterval")
+        if v is not None:
+            n += 1
+            if type(v) is not int:
+                return _BAD
+        _update_firmware_request_3set(self, v)
+        return self if len(d) == n else _BAD
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return _BAD
+
+
+UpdateFirmwareRequest._fast = _fast_update_firmware_request

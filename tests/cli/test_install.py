@@ -58,7 +58,7 @@ def test_the_wheel_carries_the_license_and_metadata(wheel: Path) -> None:
     assert "Programming Language :: Python :: 3.11" in classifiers
     assert "ocpp" in (metadata["Keywords"] or "").split(",")
     requires = metadata.get_all("Requires-Dist") or []
-    for name in ("typer", "rich", "websockets", "attrs", "cattrs"):
+    for name in ("typer", "rich", "websockets", "attrs"):
         (spec,) = [r for r in requires if r.split(">")[0].strip() == name]
         assert "extra" not in spec  # a plain install brings the command line
     assert any(n.startswith("ocpp16_cli/") for n in names)

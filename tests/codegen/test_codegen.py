@@ -61,6 +61,13 @@ def test_a_stale_names_entry_is_refused() -> None:
         prepare(ROOT / "schemas", attrs.evolve(names, types=types))
 
 
+def test_errata_for_no_enumeration_is_refused() -> None:
+    names = load_names(NAMES)
+    errata = {**names.errata, "UnitOfMeasur": ["Hertz"]}
+    with pytest.raises(SystemExit, match=r"\[errata\] names no enumeration: \['UnitOfMeasur'\]"):
+        prepare(ROOT / "schemas", attrs.evolve(names, errata=errata))
+
+
 def test_a_missing_schema_is_refused(tmp_path: Path) -> None:
     schemas = tmp_path / "schemas"
     shutil.copytree(ROOT / "schemas", schemas)
@@ -94,8 +101,34 @@ def test_shared_types_merge_loosest_for_parsing_strictest_for_random() -> None:
     assert '_v.min_items_at(_v.instance(MeterValue), "sampled_value", "sampledValue", 1)' in site
     stop = prepared.document["definitions"]["StopTransactionRequest"]["properties"]
     assert "min_items_at" not in stop["transactionData"]["x-validator"]
+
+
+def test_errata_values_join_the_enumeration_everywhere() -> None:
+    """StopTransaction's schema lacks Hertz, MeterValues' has it: the errata changes the
+    enumeration, so both parse it and random draws it (no exclusion)."""
+    prepared = prepare(ROOT / "schemas", load_names(NAMES))
+    unit_enum = prepared.document["definitions"]["UnitOfMeasure"]["enum"]
+    assert {"Hertz", "Celsius", "Celcius"} <= set(unit_enum)
     unit = prepared.document["definitions"]["SampledValue"]["properties"]["unit"]
-    assert "exclude=('Hertz',)" in unit["x-random"]
+    assert unit["x-random"] == "_rnd.member(r, UnitOfMeasure)"
+    (described,) = [d for d in prepared.descriptions["SampledValue"] if d["wire"] == "unit"]
+    assert described["enum"] == tuple(unit_enum)
+    assert described["enum_class"] == "UnitOfMeasure"
+
+
+def test_one_description_drives_validators_parsers_and_data(generated: dict[str, str]) -> None:
+    prepared = prepare(ROOT / "schemas", load_names(NAMES))
+    boot = {d["wire"]: d for d in prepared.descriptions["BootNotificationRequest"]}
+    vendor = boot["chargePointVendor"]
+    assert (vendor["type"], vendor["required"], vendor["max_length"]) == ("string", True, 20)
+    meter = {d["wire"]: d for d in prepared.descriptions["MeterValuesRequest"]}["meterValue"]
+    assert (meter["min_items"], meter["items"]["nested"]) == (1, "MeterValue")
+    assert meter["site_min_items"] == [("sampled_value", "sampledValue", 1)]
+    # The same description, rendered three ways.
+    module = generated["meter_values.py"]
+    assert '_v.min_items_at(_v.instance(MeterValue), "sampled_value", "sampledValue", 1)' in module
+    assert "(('sampled_value', 'sampledValue', 1),)" in module.replace('"', "'")
+    assert 'nested_min_items=(("sampledValue", 1),)' in generated["constraints.py"]
 
 
 def test_classes_are_split_by_action_with_shared_modules(generated: dict[str, str]) -> None:
@@ -104,7 +137,8 @@ def test_classes_are_split_by_action_with_shared_modules(generated: dict[str, st
     assert "class RegistrationStatus(StrEnum)" in generated["enums.py"]
     assert "class IdTagInfo(Model)" in generated["datatypes.py"]
     assert "from ocpp16._generated.datatypes import IdTagInfo" in generated["authorize.py"]
-    assert len([name for name in generated if name not in {"__init__.py", "actions.py"}]) == 30
+    shared = {"__init__.py", "actions.py", "constraints.py"}
+    assert len([name for name in generated if name not in shared]) == 30
 
 
 def test_importing_ocpp16_builds_no_message_class() -> None:
