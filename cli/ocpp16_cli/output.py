@@ -19,8 +19,9 @@ whatever the console's encoding cannot write escaped too, so printing never fail
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from ocpp16._text import printable, shorten
 from ocpp16.limits import MAX_PRINTED_FRAME_BYTES
@@ -48,11 +49,19 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+#: Width of tables written to a pipe or a file (rich would use 80 and cut their columns).
+PIPE_WIDTH: Final = 160
+
+
 def make_console(stderr: bool = False) -> Console:
-    """A rich console on stdout (or stderr): colour on a terminal, never wrapping JSON."""
+    """A rich console on stdout (or stderr): colour on a terminal, never wrapping JSON; on a
+    pipe or a file, as wide as :data:`PIPE_WIDTH` unless ``COLUMNS`` says otherwise."""
     from rich.console import Console
 
-    return Console(stderr=stderr, soft_wrap=True, highlight=False)
+    console = Console(stderr=stderr, soft_wrap=True, highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPE_WIDTH
+    return console
 
 
 def frame_json(frame: Any) -> str:
