@@ -116,7 +116,8 @@ class SchemaViolations(ValidationError):
     """Every way a payload breaks its schema: ``violations``, field by field, unknown keys last.
 
     ``path``, ``constraint`` and ``code`` are those of the first violation, so code that handles a
-    ValidationError handles this one too.
+    ValidationError handles this one too. ``str()`` is one bounded line: the first few violations
+    and how many more (``ocpp16._violations.describe``).
     """
 
     def __init__(self, violations: list[ValidationError]) -> None:
@@ -127,7 +128,11 @@ class SchemaViolations(ValidationError):
         super().__init__(first.path, first.constraint, first.code, first.detail)
 
     def __str__(self) -> str:
-        return "; ".join(str(v) for v in self.violations)
+        # The violations may be a hostile peer's million; this text reaches one-line messages
+        # (InvalidResponse, a --param error): bounded as a CALLERROR description is.
+        from ocpp16._violations import describe  # that module imports this one
+
+        return describe(self.violations)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.violations,))
@@ -189,15 +194,8 @@ class InvalidResponse(OcppError):
         self.action = action
         self.error = error
         self.payload = payload
-        found = error.violations if isinstance(error, SchemaViolations) else [error]
-        shown = "; ".join(printable(shorten(str(v))) for v in found[:_SHOWN_VIOLATIONS])
-        if len(found) > _SHOWN_VIOLATIONS:
-            shown += f"; and {len(found) - _SHOWN_VIOLATIONS} more"
-        super().__init__(f"{action} response is invalid: {shown}")
-
-
-#: Violations of an invalid response named in its one-line message (all are in ``.error``).
-_SHOWN_VIOLATIONS: Final = 10
+        # One bounded line however many violations (all of them are in ``.error``).
+        super().__init__(f"{action} response is invalid: {printable(str(error))}")
 
 
 class TransportError(OcppError):
