@@ -26,7 +26,7 @@ Error codes keep their OCPP 1.6 spellings (including ``OccurenceConstraintViolat
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from ocpp16._text import printable, shorten
 
@@ -65,19 +65,8 @@ ErrorCode = Literal[
     "GenericError",
 ]
 
-#: The CALLERROR codes of OCPP-J 1.6, spelled as the specification spells them.
-ERROR_CODES: Final[tuple[ErrorCode, ...]] = (
-    "NotImplemented",
-    "NotSupported",
-    "InternalError",
-    "ProtocolError",
-    "SecurityError",
-    "FormationViolation",
-    "PropertyConstraintViolation",
-    "OccurenceConstraintViolation",
-    "TypeConstraintViolation",
-    "GenericError",
-)
+#: The CALLERROR codes of OCPP-J 1.6, spelled as the specification spells them (those above).
+ERROR_CODES: Final[tuple[ErrorCode, ...]] = get_args(ErrorCode)
 
 
 class OcppError(Exception):

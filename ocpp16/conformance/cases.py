@@ -32,6 +32,7 @@ import attrs
 from ocpp16._action import Action
 from ocpp16._generated.actions import ACTIONS
 from ocpp16.constraints import CONSTRAINTS, ObjectConstraints, Property, constraints_of
+from ocpp16.errors import ErrorCode
 from ocpp16.frames import CALL, CALLRESULT
 from ocpp16.readings import ERRATA_UNITS, ONE_OR_MORE, errata_values, first_edition, one_or_more
 
@@ -95,14 +96,17 @@ class Case:
         return "" if self.mutation is None else self.mutation.reading
 
 
-MISSING: Final = ("OccurenceConstraintViolation", "ProtocolError")
-WRONG_TYPE: Final = ("TypeConstraintViolation",)
-BAD_VALUE: Final = ("PropertyConstraintViolation",)
-TOO_FEW: Final = ("OccurenceConstraintViolation",)
-TOO_MANY: Final = ("OccurenceConstraintViolation", "FormationViolation")
-UNKNOWN_PROPERTY: Final = ("FormationViolation", "PropertyConstraintViolation")
-FORMATION: Final = ("FormationViolation",)
-NOT_CS_ACTION: Final = ("NotSupported", "NotImplemented")
+#: CALLERROR codes that fit a defect, the usual one first.
+Codes = tuple[ErrorCode, ...]
+
+MISSING: Final[Codes] = ("OccurenceConstraintViolation", "ProtocolError")
+WRONG_TYPE: Final[Codes] = ("TypeConstraintViolation",)
+BAD_VALUE: Final[Codes] = ("PropertyConstraintViolation",)
+TOO_FEW: Final[Codes] = ("OccurenceConstraintViolation",)
+TOO_MANY: Final[Codes] = ("OccurenceConstraintViolation", "FormationViolation")
+UNKNOWN_PROPERTY: Final[Codes] = ("FormationViolation", "PropertyConstraintViolation")
+FORMATION: Final[Codes] = ("FormationViolation",)
+NOT_CS_ACTION: Final[Codes] = ("NotSupported", "NotImplemented")
 
 # A value of another JSON type for each JSON type of the description.
 _WRONG_VALUE: Final[dict[str, Any]] = {
