@@ -26,7 +26,7 @@ Error codes keep their OCPP 1.6 spellings (including ``OccurenceConstraintViolat
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from ocpp16._text import printable, shorten
 
@@ -65,19 +65,8 @@ ErrorCode = Literal[
     "GenericError",
 ]
 
-#: The CALLERROR codes of OCPP-J 1.6, spelled as the specification spells them.
-ERROR_CODES: Final[tuple[ErrorCode, ...]] = (
-    "NotImplemented",
-    "NotSupported",
-    "InternalError",
-    "ProtocolError",
-    "SecurityError",
-    "FormationViolation",
-    "PropertyConstraintViolation",
-    "OccurenceConstraintViolation",
-    "TypeConstraintViolation",
-    "GenericError",
-)
+#: The CALLERROR codes of OCPP-J 1.6, spelled as the specification spells them (those above).
+ERROR_CODES: Final[tuple[ErrorCode, ...]] = get_args(ErrorCode)
 
 
 class OcppError(Exception):
@@ -116,7 +105,8 @@ class SchemaViolations(ValidationError):
     """Every way a payload breaks its schema: ``violations``, field by field, unknown keys last.
 
     ``path``, ``constraint`` and ``code`` are those of the first violation, so code that handles a
-    ValidationError handles this one too.
+    ValidationError handles this one too. ``str()`` is one bounded line: the first few violations
+    and how many more (``ocpp16._violations.describe``).
     """
 
     def __init__(self, violations: list[ValidationError]) -> None:
@@ -127,7 +117,11 @@ class SchemaViolations(ValidationError):
         super().__init__(first.path, first.constraint, first.code, first.detail)
 
     def __str__(self) -> str:
-        return "; ".join(str(v) for v in self.violations)
+        # The violations may be a hostile peer's million; this text reaches one-line messages
+        # (InvalidResponse, a --param error): bounded as a CALLERROR description is.
+        from ocpp16._violations import describe  # that module imports this one
+
+        return describe(self.violations)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.violations,))
@@ -189,15 +183,8 @@ class InvalidResponse(OcppError):
         self.action = action
         self.error = error
         self.payload = payload
-        found = error.violations if isinstance(error, SchemaViolations) else [error]
-        shown = "; ".join(printable(shorten(str(v))) for v in found[:_SHOWN_VIOLATIONS])
-        if len(found) > _SHOWN_VIOLATIONS:
-            shown += f"; and {len(found) - _SHOWN_VIOLATIONS} more"
-        super().__init__(f"{action} response is invalid: {shown}")
-
-
-#: Violations of an invalid response named in its one-line message (all are in ``.error``).
-_SHOWN_VIOLATIONS: Final = 10
+        # One bounded line however many violations (all of them are in ``.error``).
+        super().__init__(f"{action} response is invalid: {printable(str(error))}")
 
 
 class TransportError(OcppError):

@@ -6,6 +6,8 @@ import copy
 import inspect
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from ocpp16 import (
     BootNotificationRequest,
     DataTransferRequest,
     HeartbeatRequest,
+    InvalidResponse,
     MeterValuesRequest,
     Model,
     SchemaViolations,
@@ -327,3 +330,39 @@ def test_random_stop_transactions_may_carry_hertz() -> None:
         for sampled in meter.sampled_value
     }
     assert "Hertz" in units
+
+
+#: Nothing listens there; nothing may be sent anyway.
+DEAD = "ws://127.0.0.1:9/ocpp/CP1"
+TEN_THOUSAND = {"vendorId": 5, **{f"extra{i}": i for i in range(9_999)}}
+
+
+def test_ten_thousand_violations_are_one_bounded_line_everywhere() -> None:
+    """The text of SchemaViolations reaches InvalidResponse messages and --param errors: a
+    hostile payload's 10,000 violations are counted there, as in a CALLERROR description."""
+    found = violations(TEN_THOUSAND, DataTransferRequest)
+    assert len(found) == 10_000
+    text = str(SchemaViolations(found))
+    assert text == describe(found)
+    assert text.startswith("$.vendorId: violates type string")
+    assert text.endswith(f"; and {10_000 - MAX_VIOLATIONS_LISTED:,} more")
+    message = str(InvalidResponse("DataTransfer", SchemaViolations(found), TEN_THOUSAND))
+    assert message == f"DataTransfer response is invalid: {text}"
+    assert "\n" not in message and len(message) < MAX_DESCRIPTION_CHARS
+
+
+def test_a_param_with_ten_thousand_violations_is_a_short_one_line_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ocpp16", "send", "DataTransfer", "--param", "-", "--url", DEAD],
+        input=json.dumps(TEN_THOUSAND),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and len(done.stderr) < MAX_DESCRIPTION_CHARS + 200
+    assert done.stderr.startswith("ocpp16: error: --param for DataTransfer breaks its schema")
+    assert "10000 violations" in done.stderr
+    assert f"; and {10_000 - MAX_VIOLATIONS_LISTED:,} more" in done.stderr

@@ -1,4 +1,4 @@
-"""The cases of a conformance check, generated from the schemas: positive and negative.
+"""The cases of a conformance check, derived from the constraint description: positive and negative.
 
 Positive cases send valid CALLs (required fields only, every field, boundary values, every enum
 value over the run) and expect a valid CALLRESULT. Negative cases each carry exactly one defect
@@ -10,8 +10,12 @@ nothing else: the runner plants it in a payload that the central system accepted
 run (:func:`apply_mutation`); the case's ``text`` shows it planted in a random full payload.
 Values that only the errata sheet allows (:mod:`ocpp16.readings`) are planted the same way, in
 cases of their own, and kept out of every other payload. Derivation (which mutations exist, at
-which paths: :func:`defects`, :func:`errata_mutations`) reads the schema alone; application
-(:func:`apply_mutation`) reads the payload alone.
+which paths: :func:`defects`, :func:`errata_mutations`; boundaries and enum values of positive
+cases) reads the generated constraint description (:mod:`ocpp16.constraints`), the one that the
+parsers are rendered from, never the raw schemas; application (:func:`apply_mutation`) reads the
+payload alone. Which values and arrays depend on a reading of the spec is decided by
+:mod:`ocpp16.readings`: the description's enumerations include the errata's values, and this
+module keeps them out of ordinary payloads.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ import attrs
 
 from ocpp16._action import Action
 from ocpp16._generated.actions import ACTIONS
+from ocpp16.constraints import CONSTRAINTS, ObjectConstraints, Property, constraints_of
+from ocpp16.errors import ErrorCode
 from ocpp16.frames import CALL, CALLRESULT
 from ocpp16.readings import ERRATA_UNITS, ONE_OR_MORE, errata_values, first_edition, one_or_more
-from ocpp16.schemas import load_schema
 
 __all__ = [
     "Case",
@@ -61,8 +66,8 @@ class Mutation:
     path: str  # "$.meterValue[0].sampledValue"; "[0]" stands for the first item
     kind: str  # "missing", "wrong type", ..., "errata Hertz"
     codes: tuple[str, ...]  # the fitting CALLERROR codes (none for an errata value)
-    #: "set" (replace the value at path), "delete", "truncate" (keep ``value`` items), "add"
-    #: (a property the parent object does not have).
+    #: "set" (replace the value at path), "delete", "truncate" (keep ``value`` items), "repeat"
+    #: (repeat the items up to ``value`` of them), "add" (a property the parent object lacks).
     op: str
     value: Any = None
     reading: str = ""  # the key of the reading (ocpp16.readings) this depends on, if any
@@ -91,15 +96,19 @@ class Case:
         return "" if self.mutation is None else self.mutation.reading
 
 
-MISSING: Final = ("OccurenceConstraintViolation", "ProtocolError")
-WRONG_TYPE: Final = ("TypeConstraintViolation",)
-BAD_VALUE: Final = ("PropertyConstraintViolation",)
-TOO_FEW: Final = ("OccurenceConstraintViolation",)
-UNKNOWN_PROPERTY: Final = ("FormationViolation", "PropertyConstraintViolation")
-FORMATION: Final = ("FormationViolation",)
-NOT_CS_ACTION: Final = ("NotSupported", "NotImplemented")
+#: CALLERROR codes that fit a defect, the usual one first.
+Codes = tuple[ErrorCode, ...]
 
-# A value of another JSON type for each schema type.
+MISSING: Final[Codes] = ("OccurenceConstraintViolation", "ProtocolError")
+WRONG_TYPE: Final[Codes] = ("TypeConstraintViolation",)
+BAD_VALUE: Final[Codes] = ("PropertyConstraintViolation",)
+TOO_FEW: Final[Codes] = ("OccurenceConstraintViolation",)
+TOO_MANY: Final[Codes] = ("OccurenceConstraintViolation", "FormationViolation")
+UNKNOWN_PROPERTY: Final[Codes] = ("FormationViolation", "PropertyConstraintViolation")
+FORMATION: Final[Codes] = ("FormationViolation",)
+NOT_CS_ACTION: Final[Codes] = ("NotSupported", "NotImplemented")
+
+# A value of another JSON type for each JSON type of the description.
 _WRONG_VALUE: Final[dict[str, Any]] = {
     "string": 12345,
     "integer": "1",
@@ -137,9 +146,9 @@ def _positive(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
             _call(action.name, payload, unique_id),
             unique_id,
         )
-    schema = load_schema(action.name)
+    root = _request(action.name)
     base = _first_edition(action.name, action.request.random(full=True, rng=rng).to_dict())
-    boundary = _at_boundaries(schema, copy.deepcopy(base))
+    boundary = _at_boundaries(root, copy.deepcopy(base))
     if boundary != base:
         unique_id = ids.next()
         yield Case(
@@ -153,10 +162,7 @@ def _positive(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
         )
     # Values that only the errata allows get cases of their own (below), so that a central
     # system following the first edition refuses only those.
-    enums = [
-        (path, [v for v in values if v not in errata_values(action.name, path)])
-        for path, values in _enum_paths(schema, base, "$")
-    ]
+    enums = list(_enum_paths(action.name, root, base))
     rounds = max((len(values) for _, values in enums), default=0)
     for index in range(rounds):
         payload = copy.deepcopy(base)
@@ -175,14 +181,13 @@ def _positive(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
             _call(action.name, payload, unique_id),
             unique_id,
         )
-    for mutation in errata_mutations(action.name, schema):
+    for mutation in errata_mutations(action.name, root):
         yield _mutation_case(action.name, "positive", mutation, base, ids, expect=Expect.RESULT)
 
 
 def _negative(action: Action, rng: random.Random, ids: _Ids) -> Iterator[Case]:
-    schema = load_schema(action.name)
     base = _first_edition(action.name, action.request.random(full=True, rng=rng).to_dict())
-    for mutation in defects(action.name, schema):
+    for mutation in defects(action.name):
         yield _mutation_case(action.name, "negative", mutation, base, ids, expect=Expect.ERROR)
 
 
@@ -204,55 +209,104 @@ def _mutation_case(
     )
 
 
-# Derivation: which mutations exist, at which paths, from the schema alone.
+# Derivation: which mutations exist, at which paths, from the constraint description alone.
 
 
-def defects(action: str, schema: JSON) -> Iterator[Mutation]:
-    """Every one-defect mutation of ``action``'s request (``schema``), in a stable order: each
+def _request(action: str) -> ObjectConstraints:
+    return constraints_of(f"{action}Request")
+
+
+@attrs.frozen
+class _Object:
+    """An object met on the walk, at a concrete path (``$``, ``$.meterValue[0]``)."""
+
+    path: str
+    constraints: ObjectConstraints
+
+
+@attrs.frozen
+class _Place:
+    """A property met on the walk, at a concrete path (``[0]`` stands for an array's first item).
+
+    ``min_items`` is the bound that holds here: the property's own, or the one its enclosing place
+    adds to a shared type (MeterValues needs a ``sampledValue``, StopTransaction's MeterValue
+    does not), whichever is stricter.
+    """
+
+    path: str
+    prop: Property
+    min_items: int | None
+
+
+def _walk(
+    obj: ObjectConstraints, path: str = "$", bounds: tuple[tuple[str, int], ...] = ()
+) -> Iterator[_Object | _Place]:
+    """``obj`` and every property below it, depth first in schema order: each object before its
+    properties, each property before what its value holds (the first item of an array)."""
+    yield _Object(path, obj)
+    added = dict(bounds)
+    for prop in obj.properties:
+        here = f"{path}.{prop.wire}"
+        limits = [n for n in (prop.min_items, added.get(prop.wire)) if n is not None]
+        yield _Place(here, prop, max(limits) if limits else None)
+        if prop.nested is not None:
+            yield from _walk(CONSTRAINTS[prop.nested], here, prop.nested_min_items)
+        elif prop.items is not None and prop.items.nested is not None:
+            nested = CONSTRAINTS[prop.items.nested]
+            yield from _walk(nested, f"{here}[0]", prop.nested_min_items)
+
+
+def _places(obj: ObjectConstraints) -> Iterator[_Place]:
+    return (place for place in _walk(obj) if isinstance(place, _Place))
+
+
+def defects(action: str, root: ObjectConstraints | None = None) -> Iterator[Mutation]:
+    """Every one-defect mutation of ``action``'s request (or of ``root``), in a stable order: each
     required field missing, each field of the wrong type, each bounded string one over, each
-    enum unknown, each date-time bad, each 1..* array short, at any depth; an unknown property."""
-    yield from _defects(action, schema, "$")
+    enum unknown, each date-time bad, each number off its multipleOf, each bounded array one
+    short or one over (and each 1..* array of the spec's tables empty), at any depth; an
+    unknown property."""
+    for node in _walk(_request(action) if root is None else root):
+        if isinstance(node, _Object):
+            for prop in node.constraints.properties:
+                if prop.required:
+                    yield Mutation(f"{node.path}.{prop.wire}", "missing", MISSING, "delete")
+        else:
+            yield from _place_defects(action, node)
     yield Mutation("$.unexpectedProperty", "unknown property", UNKNOWN_PROPERTY, "add", "x")
 
 
-def _defects(action: str, schema: JSON, path: str) -> Iterator[Mutation]:
-    for name in schema.get("required", []):
-        yield Mutation(f"{path}.{name}", "missing", MISSING, "delete")
-    for name, sub in schema.get("properties", {}).items():
-        here = f"{path}.{name}"
-        kind = sub.get("type")
-        yield Mutation(here, "wrong type", WRONG_TYPE, "set", _WRONG_VALUE[kind])
-        if kind == "string" and "maxLength" in sub:
-            too_long = "x" * (sub["maxLength"] + 1)
-            yield Mutation(here, "over maxLength", BAD_VALUE, "set", too_long)
-        if "enum" in sub:
-            yield Mutation(here, "unknown enum value", BAD_VALUE, "set", "NoSuchValue")
-        if sub.get("format") == "date-time":
-            yield Mutation(here, "bad date-time", BAD_VALUE, "set", "2026-13-45T25:61:00Z")
-        if kind == "array":
-            # The spec's tables give some arrays as 1..* where the first-edition schemas carry
-            # no minItems: accepting one empty is a deviation only the tables make.
-            spec = one_or_more(action, here)
-            if sub.get("minItems", 0) > 0 or spec:
-                keep = max(sub.get("minItems", 1) - 1, 0)
-                reading = ONE_OR_MORE.key if spec else ""
-                yield Mutation(here, "below minItems", TOO_FEW, "truncate", keep, reading)
-            if sub["items"].get("type") == "object":
-                yield from _defects(action, sub["items"], f"{here}[0]")
-        if kind == "object":
-            yield from _defects(action, sub, here)
+def _place_defects(action: str, place: _Place) -> Iterator[Mutation]:
+    here, prop = place.path, place.prop
+    yield Mutation(here, "wrong type", WRONG_TYPE, "set", _WRONG_VALUE[prop.type])
+    if prop.type == "string" and prop.max_length is not None:
+        too_long = "x" * (prop.max_length + 1)
+        yield Mutation(here, "over maxLength", BAD_VALUE, "set", too_long)
+    if prop.enum is not None:
+        yield Mutation(here, "unknown enum value", BAD_VALUE, "set", "NoSuchValue")
+    # Other formats (uri) are annotations that ocpp16 does not check either.
+    if prop.format == "date-time":
+        yield Mutation(here, "bad date-time", BAD_VALUE, "set", "2026-13-45T25:61:00Z")
+    if prop.multiple_of is not None:
+        # Half a step is off the grid for any step (0.05 for multipleOf 0.1).
+        yield Mutation(here, "not multipleOf", BAD_VALUE, "set", prop.multiple_of / 2)
+    if prop.type == "array":
+        # The spec's tables give some arrays as 1..* where the first-edition schemas carry
+        # no minItems: accepting one empty is a deviation only the tables make.
+        spec = one_or_more(action, here)
+        if (place.min_items or 0) > 0 or spec:
+            keep = max((place.min_items or 1) - 1, 0)
+            reading = ONE_OR_MORE.key if spec else ""
+            yield Mutation(here, "below minItems", TOO_FEW, "truncate", keep, reading)
+        if prop.max_items is not None:
+            yield Mutation(here, "over maxItems", TOO_MANY, "repeat", prop.max_items + 1)
 
 
-def errata_mutations(action: str, schema: JSON, path: str = "$") -> Iterator[Mutation]:
+def errata_mutations(action: str, root: ObjectConstraints | None = None) -> Iterator[Mutation]:
     """A mutation for each value that only the errata allows, at each place it applies."""
-    for name, sub in schema.get("properties", {}).items():
-        here = f"{path}.{name}"
-        for value in errata_values(action, here):
-            yield Mutation(here, f"errata {value}", (), "set", value, ERRATA_UNITS.key)
-        if sub.get("type") == "object":
-            yield from errata_mutations(action, sub, here)
-        elif sub.get("type") == "array" and sub["items"].get("type") == "object":
-            yield from errata_mutations(action, sub["items"], f"{here}[0]")
+    for place in _places(_request(action) if root is None else root):
+        for value in errata_values(action, place.path):
+            yield Mutation(place.path, f"errata {value}", (), "set", value, ERRATA_UNITS.key)
 
 
 # Application: planting a mutation in a payload, at run time.
@@ -261,14 +315,11 @@ def errata_mutations(action: str, schema: JSON, path: str = "$") -> Iterator[Mut
 def apply_mutation(mutation: Mutation, payload: Any) -> Any | None:
     """A copy of ``payload`` with ``mutation`` planted, or None when ``payload`` lacks its path
     (the field; for a new property, its parent object)."""
-    steps = _steps(mutation.path)
     changed = copy.deepcopy(payload)
-    node = changed
-    for step in steps[:-1]:
-        if not _holds(node, step):
-            return None
-        node = node[step]
-    last = steps[-1]
+    found = _parent(changed, mutation.path)
+    if found is None:
+        return None
+    node, last = found
     if mutation.op == "add":
         if not isinstance(node, dict) or last in node:
             return None
@@ -282,6 +333,10 @@ def apply_mutation(mutation: Mutation, payload: Any) -> Any | None:
         if not isinstance(node[last], list) or len(node[last]) <= mutation.value:
             return None
         node[last] = node[last][: mutation.value]
+    elif mutation.op == "repeat":
+        if not isinstance(node[last], list) or not node[last]:
+            return None
+        node[last] = [copy.deepcopy(node[last][i % len(node[last])]) for i in range(mutation.value)]
     else:
         node[last] = copy.deepcopy(mutation.value)
     return changed
@@ -293,6 +348,24 @@ def planted_text(case: Case, base: Any) -> str | None:
         return case.text
     payload = apply_mutation(case.mutation, base)
     return None if payload is None else _call(case.action, payload, case.unique_id or "")
+
+
+def _parent(payload: Any, path: str) -> tuple[Any, str | int] | None:
+    """The node holding the last step of ``path`` in ``payload``, and that step; None when a step
+    before it is missing."""
+    steps = _steps(path)
+    node = payload
+    for step in steps[:-1]:
+        if not _holds(node, step):
+            return None
+        node = node[step]
+    return node, steps[-1]
+
+
+def _at(payload: Any, path: str) -> tuple[Any, str | int] | None:
+    """Like :func:`_parent`, but None unless ``path`` itself is there too."""
+    found = _parent(payload, path)
+    return found if found is not None and _holds(*found) else None
 
 
 def _holds(node: Any, step: str | int) -> bool:
@@ -315,39 +388,37 @@ def _first_edition(action: str, payload: Any, path: str = "$") -> Any:
     return payload
 
 
-def _at_boundaries(schema: JSON, payload: Any) -> Any:
-    """Every string at exactly maxLength and every array cut to minItems (at least one item)."""
-    for name, sub in schema.get("properties", {}).items():
-        if name not in payload:
+def _at_boundaries(root: ObjectConstraints, payload: Any) -> Any:
+    """Every string at exactly maxLength and every array cut to minItems (at least one item).
+
+    Objects inside arrays are reached through their first item, which is all there is after the
+    cut as long as no array needs more than one item (none in OCPP 1.6)."""
+    for place in _places(root):
+        found = _at(payload, place.path)
+        if found is None:
             continue
-        if sub.get("type") == "string" and "maxLength" in sub and "enum" not in sub:
-            text = payload[name]
-            payload[name] = (text * sub["maxLength"])[: sub["maxLength"]] if text else "x"
-        elif sub.get("type") == "object":
-            _at_boundaries(sub, payload[name])
-        elif sub.get("type") == "array" and payload[name]:
-            keep = max(sub.get("minItems", 0), 1)
-            payload[name] = payload[name][:keep]
-            if sub["items"].get("type") == "object":
-                for item in payload[name]:
-                    _at_boundaries(sub["items"], item)
-            elif "maxLength" in sub["items"]:
-                limit = sub["items"]["maxLength"]
-                payload[name] = [("k" * limit) for _ in payload[name]]
+        node, last = found
+        prop = place.prop
+        if prop.type == "string" and prop.max_length is not None and prop.enum is None:
+            text = node[last]
+            node[last] = (text * prop.max_length)[: prop.max_length] if text else "x"
+        elif prop.type == "array" and node[last]:
+            node[last] = node[last][: max(place.min_items or 0, 1)]
+            items = prop.items
+            if items is not None and items.nested is None and items.max_length is not None:
+                node[last] = ["k" * items.max_length for _ in node[last]]
     return payload
 
 
-def _enum_paths(schema: JSON, payload: Any, path: str) -> Iterator[tuple[str, list[str]]]:
-    for name, sub in schema.get("properties", {}).items():
-        if name not in payload:
-            continue
-        here = f"{path}.{name}"
-        if "enum" in sub:
-            yield here, list(sub["enum"])
-        elif sub.get("type") == "object":
-            yield from _enum_paths(sub, payload[name], here)
-        elif sub.get("type") == "array" and sub["items"].get("type") == "object" and payload[name]:
-            yield from _enum_paths(sub["items"], payload[name][0], f"{here}[0]")
+def _enum_paths(
+    action: str, root: ObjectConstraints, payload: Any
+) -> Iterator[tuple[str, list[str]]]:
+    """Each enumeration present in ``payload`` and its values that both readings allow: the
+    description's enumerations include the errata's values, which get cases of their own."""
+    for place in _places(root):
+        if place.prop.enum is not None and _at(payload, place.path) is not None:
+            errata = errata_values(action, place.path)
+            yield place.path, [v for v in place.prop.enum if v not in errata]
 
 
 def _steps(path: str) -> list[str | int]:
@@ -362,12 +433,11 @@ def _steps(path: str) -> list[str | int]:
 
 
 def _set(payload: Any, path: str, value: Any) -> None:
-    """Set ``value`` at a path such as ``$.meterValue[0].sampledValue[0].unit``."""
-    steps = _steps(path)
-    node = payload
-    for step in steps[:-1]:
-        node = node[step]
-    node[steps[-1]] = value
+    """Set ``value`` at a path such as ``$.meterValue[0].sampledValue[0].unit``, which exists."""
+    found = _parent(payload, path)
+    assert found is not None, path
+    node, last = found
+    node[last] = value
 
 
 def frame_cases(ids: _Ids) -> Iterator[Case]:

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import random
+import subprocess
+import sys
+import textwrap
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocpp16 import ACTIONS
-from ocpp16._violations import violations
-from ocpp16.conformance.cases import Case, Expect, Mutation, apply_mutation, build_cases
-from ocpp16.readings import ERRATA_UNITS, ONE_OR_MORE, errata_values, generic_path
+import ocpp16.conformance
+from ocpp16 import ACTIONS, violations
+from ocpp16.conformance.cases import (
+    Case,
+    Expect,
+    Mutation,
+    apply_mutation,
+    build_cases,
+    defects,
+    errata_mutations,
+)
+from ocpp16.constraints import CONSTRAINTS, ObjectConstraints, Property, constraints_of
+from ocpp16.readings import ERRATA_UNITS, ONE_OR_MORE, errata_values, generic_path, one_or_more
 from ocpp16.schemas import load_schema
 from tests.oracle import official_validator
 
@@ -132,6 +148,8 @@ def test_every_1_to_many_array_of_the_spec_gets_an_empty_case() -> None:
         (Mutation("$.a", "below minItems", (), "truncate", 0), {"a": [1, 2]}, {"a": []}),
         (Mutation("$.a", "below minItems", (), "truncate", 0), {"a": []}, None),
         (Mutation("$.x", "unknown property", (), "add", "x"), {"a": 1}, {"a": 1, "x": "x"}),
+        (Mutation("$.a", "over maxItems", (), "repeat", 3), {"a": [1, 2]}, {"a": [1, 2, 1]}),
+        (Mutation("$.a", "over maxItems", (), "repeat", 3), {"a": []}, None),
     ],
     ids=[
         "delete",
@@ -141,6 +159,8 @@ def test_every_1_to_many_array_of_the_spec_gets_an_empty_case() -> None:
         "truncate",
         "already empty",
         "add",
+        "repeat",
+        "repeat nothing",
     ],
 )
 def test_a_mutation_applies_where_its_path_exists_and_leaves_the_base_alone(
@@ -201,3 +221,185 @@ def test_frame_cases() -> None:
     assert long_id.unique_id is not None and len(long_id.unique_id) > 36
     with pytest.raises(ValueError):
         json.loads(frames["frame/malformed JSON"].text)
+
+
+# The derivation reads the generated constraint description, never the raw schemas.
+
+CONFORMANCE = Path(ocpp16.conformance.__file__).parent
+
+
+#: What reading a raw JSON schema looks like in source.
+RAW_SCHEMA_WORDS = (
+    "ocpp16.schemas",
+    "load_schema",
+    "schema_text",
+    "schema_file",
+    '["properties"]',
+    '.get("properties"',
+    '["items"]',
+    '"maxLength"',
+    '"minItems"',
+    '"enum"',
+)
+
+
+def test_the_conformance_package_does_not_read_the_raw_schemas() -> None:
+    """No import of ocpp16.schemas, no schema keywords walked; and at run time, building every
+    case opens no JSON file and loads no schema module."""
+    for source in CONFORMANCE.glob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        for raw in RAW_SCHEMA_WORDS:
+            assert raw not in text, (source.name, raw)
+    script = textwrap.dedent(
+        """
+        import sys
+        opened = []
+        sys.addaudithook(lambda event, args: opened.append(str(args[0]))
+                         if event == "open" and str(args[0]).endswith(".json") else None)
+        sys.modules["ocpp16.schemas"] = None  # importing it now fails
+        from ocpp16.conformance.cases import build_cases
+        cases = build_cases(seed=5, cs_actions=True)
+        assert len(cases) > 200, len(cases)
+        assert opened == [], opened
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout == "ok\n", done.stderr
+
+
+def _described(
+    obj: ObjectConstraints, path: str = "$", bounds: tuple[tuple[str, int], ...] = ()
+) -> Iterator[tuple[str, Property, int | None]]:
+    """(concrete path, property, the minItems its place adds) for every property below ``obj``,
+    read from the description as its documentation tells: the oracle of the derivation."""
+    for prop in obj.properties:
+        here = f"{path}.{prop.wire}"
+        yield here, prop, dict(bounds).get(prop.wire)
+        nested = prop.nested or (prop.items.nested if prop.items else None)
+        if nested:
+            below = f"{here}[0]" if prop.type == "array" else here
+            yield from _described(CONSTRAINTS[nested], below, prop.nested_min_items)
+
+
+#: Each defect kind: which described properties carry the constraint it breaks, and the name
+#: violations() gives that constraint.
+DEFECT_KINDS: dict[str, tuple[Callable[[str, str, Property, int | None], bool], str]] = {
+    "missing": (lambda a, path, p, bound: p.required, "required"),
+    "wrong type": (lambda a, path, p, bound: True, "type "),
+    "over maxLength": (lambda a, path, p, bound: p.max_length is not None, "maxLength "),
+    "unknown enum value": (lambda a, path, p, bound: p.enum is not None, "enum"),
+    "bad date-time": (lambda a, path, p, bound: p.format == "date-time", "format date-time"),
+    "not multipleOf": (lambda a, path, p, bound: p.multiple_of is not None, "multipleOf "),
+    # A bound of its own, one that its place adds to a shared type, or a 1..* of the spec's
+    # tables (ocpp16.readings) that no schema carries.
+    "below minItems": (
+        lambda a, path, p, bound: bool(p.min_items or bound or one_or_more(a, path)),
+        "minItems ",
+    ),
+}
+#: Fields of Property that are no constraint of their own, or one the kinds above cover.
+NOT_CONSTRAINTS = {"name", "wire", "path", "enum_class", "nested", "items", "nested_min_items"}
+CONSTRAINT_FIELDS = {
+    "required": "missing",
+    "type": "wrong type",
+    "max_length": "over maxLength",
+    "enum": "unknown enum value",
+    "format": "bad date-time",
+    "multiple_of": "not multipleOf",
+    "min_items": "below minItems",
+    "max_items": "over maxItems",
+}
+
+
+def _full_payload_with(action: str, path: str) -> Any:
+    """A random full request of ``action`` that has ``path`` (arrays may come empty)."""
+    for seed in range(50):
+        payload = ACTIONS[action].request.random(full=True, rng=random.Random(seed)).to_dict()
+        if apply_mutation(Mutation(path, "probe", (), "set", None), payload) is not None:
+            return payload
+    raise AssertionError(f"no random {action} request has {path}")
+
+
+def test_every_field_of_the_description_is_a_known_constraint() -> None:
+    """A constraint that codegen starts to describe needs its defect case here first."""
+    fields = {f.name for f in dataclasses.fields(Property)}
+    assert fields == NOT_CONSTRAINTS | set(CONSTRAINT_FIELDS)
+    formats = {
+        prop.format for obj in CONSTRAINTS.values() for _, prop, _ in _described(obj) if prop.format
+    }
+    # uri is an annotation: ocpp16 does not check it, so no case pretends it does.
+    assert formats == {"date-time", "uri"}
+    location = {"location": "not a uri", "retrieveDate": "2026-01-01T00:00:00Z"}
+    assert violations(location, ACTIONS["UpdateFirmware"].request) == []
+
+
+@pytest.mark.parametrize("kind", list(DEFECT_KINDS))
+def test_every_constraint_in_the_description_yields_its_defect_case(kind: str) -> None:
+    """At every depth of every request (CS→CP ones too): a case for each place the description
+    gives the constraint, none elsewhere; planted in a full payload, it is exactly one violation
+    of that constraint at that path (or, for a 1..* of the spec's tables alone, none)."""
+    carries, constraint = DEFECT_KINDS[kind]
+    seen = 0
+    for action in ACTIONS:
+        expected = {
+            path
+            for path, prop, bound in _described(constraints_of(f"{action}Request"))
+            if carries(action, path, prop, bound)
+        }
+        mutations = {m.path: m for m in defects(action) if m.kind == kind}
+        assert set(mutations) == expected, action
+        for path, mutation in mutations.items():
+            planted = apply_mutation(mutation, _full_payload_with(action, path))
+            found = [(v.path, v.constraint) for v in violations(planted, ACTIONS[action].request)]
+            if mutation.reading == ONE_OR_MORE.key and not found:
+                continue  # the schema is looser than the spec's table here
+            assert len(found) == 1 and found[0][0] == path, (action, path, found)
+            assert found[0][1].startswith(constraint), (action, path, found)
+        seen += len(expected)
+    assert seen > 0  # the description has this kind somewhere
+
+
+def test_unknown_properties_and_max_items_yield_their_defect_cases() -> None:
+    """Every object is closed; no OCPP 1.6 schema has maxItems, so a described one stands in."""
+    for action in ACTIONS:
+        assert [m.path for m in defects(action) if m.kind == "unknown property"] == [
+            "$.unexpectedProperty"
+        ]
+    keys = Property(
+        "key",
+        "key",
+        "$.key",
+        "array",
+        True,
+        max_items=2,
+        items=Property("", "", "$.key[]", "string", True, max_length=50),
+    )
+    bounded = ObjectConstraints("BoundedRequest", "request", "Bounded", (keys,))
+    over = [m for m in defects("Bounded", bounded) if m.kind == "over maxItems"]
+    assert [(m.path, m.op, m.value) for m in over] == [("$.key", "repeat", 3)]
+    assert apply_mutation(over[0], {"key": ["a"]}) == {"key": ["a", "a", "a"]}
+
+
+def test_the_readings_table_covers_every_errata_value_of_the_description() -> None:
+    """The description's enumerations include the errata's units; the readings table names
+    every such place, so that they get cases of their own and stay out of other payloads."""
+    for action in CP_ACTIONS:
+        described = {
+            path
+            for path, prop, _ in _described(constraints_of(f"{action}Request"))
+            if prop.enum and set(ERRATA_UNITS.values) & set(prop.enum)
+        }
+        for path in described:
+            assert errata_values(action, path) == ERRATA_UNITS.values, (action, path)
+        errata = {m.path for m in errata_mutations(action)}
+        assert errata == described, action
+    places = {
+        f"{a} {generic_path(p)}"
+        for a in CP_ACTIONS
+        for p, _, _ in _described(constraints_of(f"{a}Request"))
+    }
+    for reading in (ERRATA_UNITS, ONE_OR_MORE):
+        assert set(reading.applies_to) <= places, reading.key
