@@ -9,7 +9,7 @@ constraints (negative-case derivation, documentation, tools) reads these, never 
     from ocpp16.constraints import CONSTRAINTS, constraints_of
 
     meter = constraints_of("MeterValuesRequest")  # or constraints_of(MeterValuesRequest)
-    [p.wire for p in meter.properties]  # ['connectorId', 'meterValue', 'transactionId']
+    [p.wire for p in meter.properties]  # ['connectorId', 'transactionId', 'meterValue']
     meter.property("meterValue").items.nested  # 'MeterValue'
     CONSTRAINTS["MeterValue"].property("sampledValue").items.nested  # 'SampledValue'
 
