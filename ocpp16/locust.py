@@ -44,6 +44,7 @@ from ocpp16._sync import EndlessSessions, Report, SyncStation, TlsFiles
 from ocpp16._text import printable, shorten
 from ocpp16.errors import InputError
 from ocpp16.station import PlanEvent, Station, StationEvent, load_plan, schedule_plan
+from ocpp16.station.config import Configuration
 from ocpp16.station.core import MAX_CONNECTORS
 from ocpp16.transport import endpoint
 
@@ -75,9 +76,10 @@ class ChargePointUser(User):
     (the station's clock runs this much faster), ``password`` (HTTP Basic auth; or the
     ``OCPP16_PASSWORD`` environment variable), ``ca``, ``cert``, ``key``, ``insecure`` (TLS for
     wss://), ``seed`` (repeatable sessions: each user draws from ``seed`` and its identity),
-    ``call_timeout``. ``vendor``, ``model`` and ``config`` (configuration keys, as ``ocpp16 sim
-    --config``) go to the station as they are. ``host`` is the central system's URL without the
-    identity, usually from ``--host``.
+    ``call_timeout``, ``config`` (configuration keys, as ``ocpp16 sim --config``; each
+    ``--ocpp-config KEY=VALUE`` changes one). ``vendor`` and ``model`` go to the
+    BootNotification. ``host`` is the central system's URL without the identity, usually from
+    ``--host``.
     """
 
     abstract = True
@@ -128,7 +130,7 @@ class ChargePointUser(User):
             connectors=settings.connectors,
             vendor=self.vendor,
             model=self.model,
-            config=self.config,
+            config=settings.config,
             rng=rng,
         )
         sessions = None
@@ -191,6 +193,7 @@ class Settings:
     call_timeout: float
     password: str | None
     tls: TlsFiles | None
+    config: dict[str, str]
 
 
 def settings_for(
@@ -228,7 +231,24 @@ def settings_for(
         call_timeout=_number(get("call_timeout"), "call timeout", float, 0.1, 3600.0),
         password=get("password") or os.environ.get("OCPP16_PASSWORD") or None,
         tls=tls if (ca or cert or key or insecure) else None,
+        config=_config(user, environment),
     )
+
+
+def _config(user: type[ChargePointUser], environment: Any) -> dict[str, str]:
+    """The class's ``config`` with each ``--ocpp-config KEY=VALUE`` over it, checked."""
+    config = dict(user.config)
+    options = getattr(environment, "parsed_options", None)
+    for item in getattr(options, "ocpp_config", None) or ():
+        key, equals, value = str(item).partition("=")
+        if not equals:
+            raise InputError(f"--ocpp-config {_shown(item)}: expected KEY=VALUE")
+        config[key.strip()] = value
+    try:
+        Configuration(config)
+    except InputError as exc:  # the station words it for ocpp16 sim's --config
+        raise InputError(str(exc).removeprefix("--")) from None
+    return config
 
 
 def _get(user: type[ChargePointUser] | ChargePointUser, environment: Any, name: str) -> Any:
@@ -277,6 +297,13 @@ def _options(parser: Any) -> None:
     add("--ocpp-sessions", dest="ocpp_sessions", help="auto (random sessions) or none")
     add("--ocpp-plan", dest="ocpp_plan", help="plan file of timed events per connector")
     add("--ocpp-speed", dest="ocpp_speed", type=float, help="station clock speed-up")
+    add(
+        "--ocpp-config",
+        dest="ocpp_config",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a configuration key of every station (repeatable)",
+    )
     add("--ocpp-seed", dest="ocpp_seed", type=int, help="seed for repeatable sessions")
     add("--ocpp-call-timeout", dest="ocpp_call_timeout", type=float, help="seconds per answer")
     add(

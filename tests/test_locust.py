@@ -1,0 +1,295 @@
+"""``ocpp16.locust.ChargePointUser``: real Locust runs of examples/locustfile.py, in subprocesses.
+
+Locust monkey-patches the process it runs in for gevent, so it never runs inside pytest: each
+test starts ``locust`` (headless, a bounded ``-t``) against a central system on 127.0.0.1 (our
+CentralSystem in a thread here, or the ``ocpp16 serve`` command) and reads what a user reads:
+Locust's CSV statistics, its exit code and its stderr. ``--ocpp-speed`` runs the stations'
+clocks fast, so a session, its meter values and heartbeats fit in a few seconds. The sync driver
+under it (ocpp16/_sync.py) is also run here directly, on threads, without Locust.
+"""
+
+from __future__ import annotations
+
+import csv
+import socket
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocpp16 import (
+    BootNotificationRequest,
+    BootNotificationResponse,
+    CallError,
+    CentralSystem,
+    ChargePointSession,
+    GetConfigurationRequest,
+)
+from ocpp16._events import ConnectionEvent, Exchange
+from ocpp16._sync import Report, SyncStation
+from ocpp16.station import Station, load_plan, schedule_plan
+from tests.loopback import CentralSystemThread
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = ROOT / "examples" / "locustfile.py"
+LOCUST = Path(sys.executable).with_name("locust")
+OCPP16 = Path(sys.executable).with_name("ocpp16")
+#: A session that fits in a few simulated minutes: plugged in at 60 s, full after about 160 s
+#: more (1 kWh at 22 kW), unplugged at 300 s; at --ocpp-speed 100 that is 3 s of wall time.
+#: (An idTag presented before the boot is accepted is decided offline: hence OFFLINE_OK.)
+PLAN = """
+[[events]]
+at = 60
+connector = 1
+do = "plug_in"
+id_tag = "TAG0001"
+energy_wh = 1000
+max_power_w = 22000
+
+[[events]]
+at = 300
+connector = 1
+do = "unplug"
+"""
+OFFLINE_OK = "AllowOfflineTxForUnknownId=true"
+#: What a booted charge point with one session sends.
+SESSION_ACTIONS = (
+    "BootNotification",
+    "StatusNotification",
+    "Heartbeat",
+    "Authorize",
+    "StartTransaction",
+    "MeterValues",
+    "StopTransaction",
+)
+#: Bounds every Locust process.
+PROCESS_TIMEOUT_S = 90
+
+
+class Recorder:
+    """What the central system saw: exchanges and connections (appended on its thread)."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+        self.connections: list[ConnectionEvent] = []
+
+    def central_system(self, **options: Any) -> CentralSystem:
+        return CentralSystem(
+            on_exchange=self.exchanges.append, on_connection=self.connections.append, **options
+        )
+
+    def identities(self, action: str) -> set[str]:
+        return {e.identity for e in self.exchanges if e.action == action and e.initiator == "cp"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def locust(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(LOCUST), "-f", str(LOCUSTFILE), *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    """Wait (bounded) for a Locust process; its exit code and stderr."""
+    try:
+        _, err = process.communicate(timeout=PROCESS_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate()
+        pytest.fail(f"locust did not stop within {PROCESS_TIMEOUT_S} s:\n{err[-3000:]}")
+    return process.returncode, err
+
+
+def stats(prefix: Path) -> dict[tuple[str, str], tuple[int, int]]:
+    """Locust's ``PREFIX_stats.csv``: (type, name) -> (requests, failures)."""
+    with open(f"{prefix}_stats.csv", newline="") as file:
+        return {
+            (row["Type"], row["Name"]): (int(row["Request Count"]), int(row["Failure Count"]))
+            for row in csv.DictReader(file)
+            if row["Name"] != "Aggregated"
+        }
+
+
+def failures(prefix: Path) -> list[dict[str, str]]:
+    with open(f"{prefix}_failures.csv", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_a_master_and_two_workers_run_sessions_without_failures(tmp_path: Path) -> None:
+    (tmp_path / "plan.toml").write_text(PLAN)
+    recorder = Recorder()
+    options = [
+        "--ocpp-plan", "plan.toml", "--ocpp-speed", "100", "--ocpp-identity-prefix", "LT",
+        "--ocpp-config", OFFLINE_OK,
+    ]  # fmt: skip
+    with CentralSystemThread(recorder.central_system(after_boot=[GetConfigurationRequest])) as cs:
+        port = free_port()
+        master = locust(
+            "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+            "--expect-workers", "2", "--headless", "-u", "4", "-r", "4", "-t", "7s",
+            "--host", f"ws://127.0.0.1:{cs.port}/ocpp", "--csv", "run", *options,
+            cwd=tmp_path,
+        )  # fmt: skip
+        workers = [
+            locust("--worker", "--master-host", "127.0.0.1", "--master-port", str(port), cwd=cwd)
+            for cwd in (tmp_path, tmp_path)
+        ]
+        code, err = finish(master)
+        for worker in workers:
+            finish(worker)
+    assert code == 0, err[-3000:]
+    counted = stats(tmp_path / "run")
+    for action in SESSION_ACTIONS:
+        requests, failed = counted.get(("OCPP", action), (0, 0))
+        assert requests > 0 and failed == 0, (action, counted)
+    assert counted[("OCPP", "connect")] == (4, 0)
+    assert counted[("OCPP-CS", "GetConfiguration")][0] == 4  # the central system's calls
+    assert failures(tmp_path / "run") == []
+    # Four charge points, two per worker, with identities unique across the workers; each
+    # booted once, and every connection was closed when Locust stopped its user.
+    booted = recorder.identities("BootNotification")
+    assert len(booted) == 4
+    assert {identity.split("-")[0] for identity in booted} == {"LT0", "LT1"}
+    kinds = Counter(event.kind for event in recorder.connections)
+    assert kinds["connected"] == kinds["disconnected"] == 4, kinds
+    # Locust's counts are the central system's.
+    seen = Counter(e.action for e in recorder.exchanges if e.initiator == "cp" and e.ok)
+    assert counted[("OCPP", "BootNotification")][0] == seen["BootNotification"] == 4
+    assert counted[("OCPP", "StartTransaction")][0] == seen["StartTransaction"] == 4
+    assert not [e for e in recorder.exchanges if not e.ok]
+
+
+def test_a_single_process_against_ocpp16_serve_with_random_sessions(tmp_path: Path) -> None:
+    server = subprocess.Popen(
+        [str(OCPP16), "serve", "--port", "0", "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()  # "ocpp16 serve: listening on ws://127.0.0.1:PORT/..."
+        url = line.split("listening on ")[1].split("/<identity>")[0]
+        run = locust(
+            "--headless", "-u", "3", "-r", "3", "-t", "5s", "--host", url, "--csv", "run",
+            "--ocpp-sessions", "auto", "--ocpp-speed", "3000", "--ocpp-seed", "7",
+            cwd=tmp_path,
+        )  # fmt: skip
+        code, err = finish(run)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+    assert code == 0, err[-3000:]
+    counted = stats(tmp_path / "run")
+    for action in ("BootNotification", "Heartbeat", "StartTransaction", "MeterValues"):
+        requests, failed = counted.get(("OCPP", action), (0, 0))
+        assert requests > 0 and failed == 0, (action, counted)
+    assert failures(tmp_path / "run") == []
+
+
+def test_a_callerror_on_boot_shows_as_locust_failures(tmp_path: Path) -> None:
+    central_system = CentralSystem()
+
+    @central_system.on(BootNotificationRequest)
+    def refuse(
+        request: BootNotificationRequest, cp: ChargePointSession
+    ) -> BootNotificationResponse:
+        raise CallError("SecurityError", "not today")
+
+    with CentralSystemThread(central_system) as cs:
+        run = locust(
+            "--headless", "-u", "2", "-r", "2", "-t", "3s", "--host",
+            f"ws://127.0.0.1:{cs.port}/ocpp", "--csv", "run", "--ocpp-speed", "60",
+            cwd=tmp_path,
+        )  # fmt: skip
+        code, err = finish(run)
+    assert code == 1, err[-3000:]  # Locust's exit code when requests failed
+    counted = stats(tmp_path / "run")
+    requests, failed = counted[("OCPP", "BootNotification")]
+    assert requests >= 2 and failed == requests  # retried after 30 s (0.5 s at speed 60)
+    # Nothing but BootNotification until it is accepted.
+    assert {name for kind, name in counted if kind == "OCPP"} == {"BootNotification", "connect"}
+    (row,) = failures(tmp_path / "run")
+    assert row["Name"] == "BootNotification"
+    assert "CALLERROR SecurityError: not today" in row["Error"]
+
+
+def test_an_unreachable_central_system_is_a_connect_failure(tmp_path: Path) -> None:
+    run = locust(
+        "--headless", "-u", "1", "-r", "1", "-t", "2s", "--csv", "run",
+        "--host", f"ws://127.0.0.1:{free_port()}/ocpp",
+        cwd=tmp_path,
+    )  # fmt: skip
+    code, err = finish(run)
+    assert code == 1, err[-3000:]
+    (row,) = failures(tmp_path / "run")
+    assert row["Name"] == "connect"
+    assert "RefusedError" in row["Error"] and "/ocpp/{identity}" in row["Error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "no central system URL: give --host ws://HOST:PORT/ocpp"),
+        (["--host", "ftp://x/ocpp"], "use a ws://, wss://, http:// or https:// URL"),
+        (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-speed", "0"], "speed: expected 0.001 to"),
+        (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-sessions", "many"], "sessions: expected"),
+        (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-plan", "missing.toml"], "missing.toml"),
+        (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-config", "Nope=1"], "Nope: not a config"),
+    ],
+)
+def test_bad_settings_are_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    code, err = finish(locust("--headless", "-u", "1", "-t", "2s", *args, cwd=tmp_path))
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_the_sync_driver_runs_a_station_on_threads(tmp_path: Path) -> None:
+    """Without Locust or gevent: a session from plug-in to unplug, every call reported."""
+    (tmp_path / "plan.toml").write_text(PLAN)
+    reports: list[Report] = []
+    recorder = Recorder()
+    with CentralSystemThread(recorder.central_system()) as cs:
+        start = datetime.now(UTC)
+        station = Station("SYNC1", now=start, connectors=1, config=dict([OFFLINE_OK.split("=")]))
+        schedule_plan(station, load_plan(tmp_path / "plan.toml", 1), start)
+        driver = SyncStation(
+            station, f"ws://127.0.0.1:{cs.port}/ocpp", start=start, speed=200,
+            on_report=reports.append,
+        )  # fmt: skip
+        try:
+            for _ in range(2000):  # bounded; the session takes 1.25 s at speed 200
+                driver.step(max_wait=0.05)
+                if any(r.name == "StopTransaction" for r in reports):
+                    break
+        finally:
+            driver.close()
+    names = [r.name for r in reports if r.kind == "call"]
+    assert set(SESSION_ACTIONS) - {"Heartbeat"} <= set(names), names
+    assert [r for r in reports if r.error is not None] == []
+    assert [r.name for r in reports if r.kind == "connect"] == ["connect"]
+    # The transactionId the central system gave is the one the station stopped.
+    (started,) = [e for e in recorder.exchanges if e.action == "StartTransaction"]
+    (stopped,) = [e for e in recorder.exchanges if e.action == "StopTransaction"]
+    assert started.response is not None
+    # (Exchange.request and .response are the frames: the payload is the last element.)
+    assert stopped.request[-1]["transactionId"] == started.response[-1]["transactionId"]
+    assert stopped.request[-1]["meterStop"] > started.request[-1]["meterStart"]
+    assert [event.kind for event in recorder.connections] == ["connected", "disconnected"]
