@@ -293,3 +293,12 @@ def test_the_sync_driver_runs_a_station_on_threads(tmp_path: Path) -> None:
     assert stopped.request[-1]["transactionId"] == started.response[-1]["transactionId"]
     assert stopped.request[-1]["meterStop"] > started.request[-1]["meterStart"]
     assert [event.kind for event in recorder.connections] == ["connected", "disconnected"]
+
+
+def test_import_ocpp16_loads_neither_locust_nor_gevent() -> None:
+    code = (
+        "import sys, ocpp16, ocpp16._sync, ocpp16.client;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
