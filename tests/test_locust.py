@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import ocpp16
 from ocpp16 import (
     BootNotificationRequest,
     BootNotificationResponse,
@@ -28,9 +29,12 @@ from ocpp16 import (
     CentralSystem,
     ChargePointSession,
     GetConfigurationRequest,
+    ResetRequest,
+    ResetType,
 )
 from ocpp16._events import ConnectionEvent, Exchange
 from ocpp16._sync import Report, SyncStation
+from ocpp16.errors import ConnectionClosed
 from ocpp16.station import Station, load_plan, schedule_plan
 from tests.loopback import CentralSystemThread
 
@@ -302,3 +306,36 @@ def test_import_ocpp16_loads_neither_locust_nor_gevent() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def drive(driver: SyncStation, reports: list[Report], until: Any, steps: int = 400) -> None:
+    """Step ``driver`` (bounded) until ``until(reports)`` holds."""
+    for _ in range(steps):
+        driver.step(max_wait=0.02)
+        if until(reports):
+            return
+    pytest.fail(f"not reached in {steps} steps: {[(r.kind, r.name) for r in reports]}")
+
+
+def test_the_sync_driver_reconnects_after_a_lost_connection_and_after_a_reset() -> None:
+    reports: list[Report] = []
+    central_system = CentralSystem(after_boot=[ResetRequest(type=ResetType.SOFT)])
+    with CentralSystemThread(central_system) as cs:
+        start = datetime.now(UTC)
+        station = Station("SYNC2", now=start, connectors=1)
+        url = f"ws://127.0.0.1:{cs.port}/ocpp"
+        driver = SyncStation(station, url, start=start, speed=100, on_report=reports.append)
+        try:
+            # The central system resets it after each boot: it goes away and boots again.
+            drive(driver, reports, lambda r: [x.name for x in r].count("BootNotification") == 2)
+            assert [r.name for r in reports if r.kind == "cs-call"] == ["Reset"]
+            assert not [r for r in reports if r.error is not None]
+            # Another connection under its identity replaces it: a lost connection, reported
+            # as a failure, then a reconnection after the backoff (0.5 to 1 s).
+            ocpp16.connect(url, "SYNC2", timeout=5).close()
+            drive(driver, reports, lambda r: [x.kind for x in r].count("connect") == 3)
+        finally:
+            driver.close()
+    (lost,) = [r for r in reports if r.kind == "lost"]
+    assert isinstance(lost.error, ConnectionClosed)
+    assert "replaced by a new connection" in str(lost.error)
