@@ -34,7 +34,7 @@ from ocpp16 import (
 )
 from ocpp16._events import ConnectionEvent, Exchange
 from ocpp16._sync import Report, SyncStation
-from ocpp16.errors import ConnectionClosed
+from ocpp16.errors import ConnectionClosed, HandshakeError
 from ocpp16.station import Station, load_plan, schedule_plan
 from tests.loopback import CentralSystemThread
 
@@ -339,3 +339,26 @@ def test_the_sync_driver_reconnects_after_a_lost_connection_and_after_a_reset() 
     (lost,) = [r for r in reports if r.kind == "lost"]
     assert isinstance(lost.error, ConnectionClosed)
     assert "replaced by a new connection" in str(lost.error)
+
+
+@pytest.mark.parametrize(("given", "booted"), [("s3cret-pw", True), ("wrong-pw", False)])
+def test_the_sync_driver_logs_in_with_the_password(given: str, booted: bool) -> None:
+    reports: list[Report] = []
+    with CentralSystemThread(CentralSystem(basic_auth="s3cret-pw")) as cs:
+        start = datetime.now(UTC)
+        station = Station("SYNC3", now=start, connectors=1)
+        url = f"ws://127.0.0.1:{cs.port}/ocpp"
+        driver = SyncStation(station, url, start=start, password=given, on_report=reports.append)
+        try:
+            drive(driver, reports, lambda r: any(x.kind == "connect" for x in r))
+            if booted:
+                drive(driver, reports, lambda r: any(x.name == "BootNotification" for x in r))
+        finally:
+            driver.close()
+    (connect,) = [r for r in reports if r.kind == "connect"]
+    if booted:
+        assert connect.error is None
+    else:
+        assert isinstance(connect.error, HandshakeError) and connect.error.status == 401
+        shown = str(connect.error)
+        assert f"{url}/{{identity}}" in shown and given not in shown
