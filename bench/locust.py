@@ -14,6 +14,8 @@ users spawned at ``--spawn-rate`` per second, in turn:
 2. **peer**: the simplest Locust OCPP user there is: websocket-client (the library most
    Locust WebSocket examples use), one BootNotification, then Heartbeat CALLs as fast as the
    answers come, matched by unique id and nothing validated.
+3. **real time**: the same ocpp16 users at ``--ocpp-speed 1``, as a load test of a real central
+   system runs them: the Locust process's CPU for the fleet (mostly idle charge points).
 
 Calls per second come from Locust's own CSV history (``--csv``, aggregated requests, connects
 excluded by starting once every user is up): the total over the measured window, once every user
@@ -120,7 +122,9 @@ def _history(path: Path) -> list[tuple[float, int, int]]:
     return rows
 
 
-def _measure(name: str, locustfile: Path, args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+def _measure(
+    name: str, locustfile: Path, args: argparse.Namespace, folder: Path, options: list[str]
+) -> dict[str, Any]:
     server = subprocess.Popen(
         [str(BIN / "ocpp16"), "serve", "--port", "0", "--json"],
         stdout=subprocess.DEVNULL,
@@ -138,8 +142,7 @@ def _measure(name: str, locustfile: Path, args: argparse.Namespace, folder: Path
             "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{total:.0f}s",
             "--host", url, "--csv", str(prefix), "--csv-full-history", "--loglevel", "WARNING",
         ]  # fmt: skip
-        if name == "ocpp16":
-            command += ["--ocpp-speed", str(args.speed), "--ocpp-seed", "1"]
+        command += options
         locust = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         samples: list[tuple[float, float, float]] = []  # (time, locust CPU, server CPU)
         while locust.poll() is None and len(samples) < 10 * (total + 30):
@@ -180,14 +183,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spawn-rate", type=float, default=200.0, help="users per second")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured, after warm-up")
     parser.add_argument("--speed", type=float, default=1000.0, help="ocpp16's station clocks")
+    parser.add_argument(
+        "--no-real-time", dest="real_time", action="store_false", help="skip the speed-1 run"
+    )
     args = parser.parse_args(argv)
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         peer = folder / "bare_locustfile.py"
         peer.write_text(PEER_LOCUSTFILE)
-        results["ocpp16"] = _measure("ocpp16", LOCUSTFILE, args, folder)
-        results["peer"] = _measure("peer", peer, args, folder)
+        fast = ["--ocpp-speed", str(args.speed), "--ocpp-seed", "1"]
+        results["ocpp16"] = _measure("ocpp16", LOCUSTFILE, args, folder, fast)
+        results["peer"] = _measure("peer", peer, args, folder, [])
+        if args.real_time:
+            slow = ["--ocpp-speed", "1", "--ocpp-seed", "1"]
+            results["real"] = _measure("real", LOCUSTFILE, args, folder, slow)
     ours, theirs = results["ocpp16"], results["peer"]
     print(
         f"locust: {args.users} users in one Locust process, against ocpp16 serve, saturated"
@@ -216,6 +226,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{label:36}{fmt.format(mine):>24}{fmt.format(peer_figure):>24}{ratio}")
     print(f"ocpp16's users sent: {', '.join(ours['actions'])}")
     print("peer's users sent: " + ", ".join(theirs["actions"]))
+    real = results.get("real")
+    if real is not None:
+        print(
+            f"real time (--ocpp-speed 1): {args.users} charge points living as the station says"
+            f" make {real['calls_per_s']:,.1f} calls/s for {real['locust_cpu']:.1f}% of a core"
+            f" ({10 * real['locust_cpu'] / args.users:.2f} ms of CPU per charge point per"
+            f" second), {real['failures']} failures"
+        )
     print(
         "ratio: ocpp16 / peer. The peer validates nothing and runs no charge point: it is the"
         " ceiling of a Locust process making OCPP calls, not a rival charge point."
