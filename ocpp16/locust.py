@@ -221,9 +221,16 @@ def settings_for(
     prefix = get("identity_prefix")
     if not isinstance(prefix, str) or len(prefix) > MAX_PREFIX:
         raise InputError(f"identity prefix: expected at most {MAX_PREFIX} characters")
+    if not user.id_tags or any(not 1 <= len(tag) <= 20 for tag in user.id_tags):
+        raise InputError("id_tags: expected at least one, each of 1 to 20 characters")
+    connectors = _number(get("connectors"), "connectors", int, 1, MAX_CONNECTORS)
+    config = _config(user, environment)
+    # The station checks the rest (vendor and model lengths) as it is built.
+    Station("CHECK", now=datetime.now(UTC), connectors=connectors, vendor=user.vendor,
+            model=user.model, config=config)  # fmt: skip
     return Settings(
         host=host,
-        connectors=_number(get("connectors"), "connectors", int, 1, MAX_CONNECTORS),
+        connectors=connectors,
         sessions=sessions,
         plan=get("plan") or None,
         speed=_number(get("speed"), "speed", float, 1e-3, 1e6),
@@ -231,7 +238,7 @@ def settings_for(
         call_timeout=_number(get("call_timeout"), "call timeout", float, 0.1, 3600.0),
         password=get("password") or os.environ.get("OCPP16_PASSWORD") or None,
         tls=tls if (ca or cert or key or insecure) else None,
-        config=_config(user, environment),
+        config=config,
     )
 
 
