@@ -20,13 +20,15 @@ users spawned at ``--spawn-rate`` per second, in turn:
 Calls per second come from Locust's own CSV history (``--csv``, aggregated requests, connects
 excluded by starting once every user is up): the total over the measured window, once every user
 has connected and a warm-up has passed, divided by its length. CPU is the Locust process's and
-the server's user+system time over the same window, in % of one core. Loopback only; the run is
+the server's user+system time over the same window, in % of one core; memory is the Locust
+process's largest resident size in it. Loopback only; the run is
 bounded by ``-t``. Each figure is ours, the peer's and the ratio (ours / peer).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import subprocess
@@ -91,6 +93,12 @@ class BareHeartbeat(User):
 """
 
 
+def _rss(pid: int) -> int:
+    """Resident memory of process ``pid`` in bytes."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
+
+
 def _cpu(pid: int) -> float:
     """User+system CPU seconds of process ``pid``."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
@@ -144,9 +152,10 @@ def _measure(
         ]  # fmt: skip
         command += options
         locust = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        samples: list[tuple[float, float, float]] = []  # (time, locust CPU, server CPU)
+        samples: list[tuple[float, float, float, int]] = []  # time, CPU of both, Locust's RSS
         while locust.poll() is None and len(samples) < 10 * (total + 30):
-            samples.append((time.time(), _cpu(locust.pid), _cpu(server.pid)))
+            with contextlib.suppress(OSError, StopIteration):  # it may end meanwhile
+                samples.append((time.time(), _cpu(locust.pid), _cpu(server.pid), _rss(locust.pid)))
             time.sleep(0.5)
         _, err = locust.communicate(timeout=60)
     finally:
@@ -169,6 +178,7 @@ def _measure(
         "calls_per_s": (n1 - n0) / (t1 - t0),
         "locust_cpu": 100 * (cpu[-1][1] - cpu[0][1]) / (cpu[-1][0] - cpu[0][0]),
         "server_cpu": 100 * (cpu[-1][2] - cpu[0][2]) / (cpu[-1][0] - cpu[0][0]),
+        "rss_mib": max(sample[3] for sample in cpu) / 2**20,
         "requests": int(aggregated["Request Count"]),
         "failures": int(aggregated["Failure Count"]),
         "median_ms": float(aggregated["Median Response Time"]),
@@ -210,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
         ("calls per second (one process)", "calls_per_s", "{:,.0f}", True),
         ("  Locust process CPU, % of a core", "locust_cpu", "{:.0f}", False),
         ("  server CPU, % of a core", "server_cpu", "{:.0f}", False),
+        ("  Locust process memory, MiB", "rss_mib", "{:.0f}", False),
         ("  calls per CPU-second of Locust", None, "{:,.0f}", True),
         ("  median response time, ms", "median_ms", "{:.0f}", False),
         ("  p99 response time, ms", "p99_ms", "{:.0f}", False),
@@ -232,7 +243,9 @@ def main(argv: list[str] | None = None) -> None:
             f"real time (--ocpp-speed 1): {args.users} charge points living as the station says"
             f" make {real['calls_per_s']:,.1f} calls/s for {real['locust_cpu']:.1f}% of a core"
             f" ({10 * real['locust_cpu'] / args.users:.2f} ms of CPU per charge point per"
-            f" second), {real['failures']} failures"
+            f" second) and {real['rss_mib']:.0f} MiB in all"
+            f" ({real['rss_mib'] * 1024 / args.users:.0f} KiB per charge point, Locust included),"
+            f" {real['failures']} failures"
         )
     print(
         "ratio: ocpp16 / peer. The peer validates nothing and runs no charge point: it is the"
