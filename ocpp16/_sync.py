@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
+from ocpp16._generated.actions import ACTIONS
 from ocpp16._model import Model, Response
 from ocpp16._text import printable, shorten
 from ocpp16.client import ChargePoint, ClientEvent, connect
@@ -319,9 +320,10 @@ class SyncStation:
         # is a CALL the central system got wrong, answered with a CALLERROR by the session.
         if event.kind == "server-call" and event.detail:
             frame = event.frame if isinstance(event.frame, list) else []
-            name = frame[2] if len(frame) > 2 and isinstance(frame[2], str) else "CALL"
+            # A name per action, never the peer's text: Locust keeps a row per name.
+            name = frame[2] if len(frame) > 2 and frame[2] in ACTIONS else "unknown action"
             error = FrameError(printable(shorten(event.detail)))
-            self._report(Report("cs-call", printable(shorten(name, 40)), 0.0, error=error))
+            self._report(Report("cs-call", name, 0.0, error=error))
         elif event.kind == "malformed":
             error = FrameError(printable(shorten(event.detail)))
             self._report(Report("cs-call", "malformed frame", 0.0, error=error))

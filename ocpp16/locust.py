@@ -42,7 +42,7 @@ from locust.exception import StopUser
 
 from ocpp16._sync import EndlessSessions, Report, SyncStation, TlsFiles
 from ocpp16._text import printable, shorten
-from ocpp16.errors import InputError
+from ocpp16.errors import InputError, OcppError
 from ocpp16.station import PlanEvent, Station, StationEvent, load_plan, schedule_plan
 from ocpp16.station.config import Configuration
 from ocpp16.station.core import MAX_CONNECTORS
@@ -175,9 +175,29 @@ class ChargePointUser(User):
             name=report.name,
             response_time=report.elapsed * 1000.0,
             response_length=report.length,
-            exception=report.error,
+            exception=_bounded(report.error),
             context={"identity": self.identity},
         )
+
+
+#: Distinct failure messages a process reports as they are; Locust keeps one row per message,
+#: and a hostile central system could vary its CALLERROR descriptions without end.
+MAX_DISTINCT_ERRORS: Final = 200
+_errors_seen: set[str] = set()
+
+
+def _bounded(error: OcppError | None) -> OcppError | None:
+    """``error``, or past MAX_DISTINCT_ERRORS distinct messages, one shared stand-in for it."""
+    if error is None:
+        return None
+    text = str(error)
+    if text in _errors_seen:
+        return error
+    if len(_errors_seen) < MAX_DISTINCT_ERRORS:
+        _errors_seen.add(text)
+        return error
+    kind = type(error).__name__
+    return OcppError(f"{kind} (over {MAX_DISTINCT_ERRORS} distinct messages; not shown)")
 
 
 @dataclass(frozen=True)

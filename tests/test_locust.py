@@ -11,6 +11,7 @@ under it (ocpp16/_sync.py) is also run here directly, on threads, without Locust
 from __future__ import annotations
 
 import csv
+import itertools
 import socket
 import subprocess
 import sys
@@ -29,6 +30,8 @@ from ocpp16 import (
     CentralSystem,
     ChargePointSession,
     GetConfigurationRequest,
+    HeartbeatRequest,
+    HeartbeatResponse,
     ResetRequest,
     ResetType,
 )
@@ -230,6 +233,32 @@ def test_a_callerror_on_boot_shows_as_locust_failures(tmp_path: Path) -> None:
     (row,) = failures(tmp_path / "run")
     assert row["Name"] == "BootNotification"
     assert "CALLERROR SecurityError: not today" in row["Error"]
+
+
+def test_distinct_failure_messages_are_bounded(tmp_path: Path) -> None:
+    """A central system varying its CALLERROR descriptions cannot grow Locust's error table."""
+    central_system = CentralSystem()
+    numbers = itertools.count()
+
+    @central_system.on(HeartbeatRequest)
+    def refuse(request: HeartbeatRequest, cp: ChargePointSession) -> HeartbeatResponse:
+        raise CallError("InternalError", f"failure number {next(numbers)}")
+
+    with CentralSystemThread(central_system) as cs:
+        run = locust(
+            "--headless", "-u", "5", "-r", "5", "-t", "4s", "--host",
+            f"ws://127.0.0.1:{cs.port}/ocpp", "--csv", "run", "--ocpp-speed", "20000",
+            "--ocpp-sessions", "none",
+            cwd=tmp_path,
+        )  # fmt: skip
+        code, err = finish(run)
+    assert code == 1, err[-3000:]
+    requests, failed = stats(tmp_path / "run")[("OCPP", "Heartbeat")]
+    assert failed == requests > 250
+    rows = failures(tmp_path / "run")
+    assert len(rows) == 201  # 200 as they came, then one row for the rest
+    (rest,) = [row for row in rows if "distinct messages; not shown" in row["Error"]]
+    assert int(rest["Occurrences"]) == failed - 200
 
 
 def test_an_unreachable_central_system_is_a_connect_failure(tmp_path: Path) -> None:
