@@ -18,6 +18,5 @@ class ChargePoint(ChargePointUser):
     connectors = 2
     sessions = "auto"  # random sessions (or plan = "plan.toml": timed events per connector)
     speed = 1.0  # the station's clock: 60 makes a simulated hour last a minute
-    config: ClassVar = {
-        "MeterValueSampleInterval": "60"
-    }  # configuration keys, as ocpp16 sim --config
+    # Configuration keys, as ocpp16 sim --config.
+    config: ClassVar = {"MeterValueSampleInterval": "60"}

@@ -391,3 +391,10 @@ def test_the_sync_driver_logs_in_with_the_password(given: str, booted: bool) -> 
         assert isinstance(connect.error, HandshakeError) and connect.error.status == 401
         shown = str(connect.error)
         assert f"{url}/{{identity}}" in shown and given not in shown
+
+
+def test_the_readme_shows_the_shipped_locustfile() -> None:
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("A complete locustfile (`examples/locustfile.py`):\n\n```python\n")[1]
+    shipped = LOCUSTFILE.read_text().split('"""\n\n', 1)[1]  # without its docstring
+    assert shown.split("```")[0] == shipped
