@@ -40,6 +40,7 @@ from ocpp16.errors import (
     ConnectError,
     ConnectionClosed,
     FrameError,
+    InputError,
     OcppError,
 )
 from ocpp16.station import (
@@ -102,8 +103,8 @@ class SyncStation:
 
     ``url`` is the central system's URL without the identity (``ws://host:9000/ocpp``); the
     identity is appended percent-encoded. Call :meth:`step` from one thread until done, then
-    :meth:`close`. ``clock`` (monotonic seconds) and ``start`` (the driver clock's origin) are for
-    tests.
+    :meth:`close`. ``start`` is the driver clock's origin (usually now, in UTC); ``clock``
+    (monotonic seconds) is for tests.
     """
 
     def __init__(
@@ -233,7 +234,7 @@ class SyncStation:
                 on_call=self._on_call,
                 on_event=self._on_event,
             )
-        except ConnectError as exc:
+        except (ConnectError, InputError) as exc:  # InputError: a TLS file gone meanwhile
             self._failures += 1
             delay = reconnect_delay(self._failures - 1, self.rng)
             self._retry_at = self._clock() + delay

@@ -31,6 +31,7 @@ import itertools
 import logging
 import os
 import random
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from ocpp16.errors import InputError, OcppError
 from ocpp16.station import PlanEvent, Station, StationEvent, load_plan, schedule_plan
 from ocpp16.station.config import Configuration
 from ocpp16.station.core import MAX_CONNECTORS
-from ocpp16.transport import endpoint
+from ocpp16.transport import endpoint, safe_url, tls_context
 
 __all__ = ["ChargePointUser", "Settings", "settings_for"]
 
@@ -61,6 +62,10 @@ DEFAULT_ID_TAGS: Final = tuple(f"TAG{n:04d}" for n in range(1, 21))
 #: Longest identity prefix (OCPP 1.6 identities are at most 48 characters; the rest is the
 #: worker's index and the user's number).
 MAX_PREFIX: Final = 32
+
+#: What a prefix may hold: characters every central system takes in a URL path and HTTP Basic
+#: auth's user name (no ':').
+_PREFIX: Final = re.compile(r"[A-Za-z0-9._-]*")
 
 #: Each user's number within its process.
 _numbers = itertools.count(1)
@@ -228,8 +233,7 @@ def settings_for(
     host = getattr(environment, "host", None) or user.host or ""
     if need_host and not host:
         raise InputError("no central system URL: give --host ws://HOST:PORT/ocpp")
-    if host:
-        endpoint(host, "CP")  # InputError for a URL that is not ws(s)/http(s) with a host
+    secure = endpoint(host, "CP").secure if host else True  # InputError for a bad URL
     sessions = get("sessions")
     if sessions in ("", "none", "off"):
         sessions = None
@@ -238,9 +242,16 @@ def settings_for(
     seed = get("seed")
     ca, cert, key, insecure = get("ca"), get("cert"), get("key"), bool(get("insecure"))
     tls = TlsFiles(ca or None, cert or None, key or None, insecure)
+    if ca or cert or key or insecure:
+        if not secure:
+            raise InputError(f"TLS options need a wss:// or https:// URL, not {safe_url(host)}")
+        tls_context(tls.ca, tls.cert, tls.key, tls.insecure)  # InputError: a file will not load
     prefix = get("identity_prefix")
-    if not isinstance(prefix, str) or len(prefix) > MAX_PREFIX:
-        raise InputError(f"identity prefix: expected at most {MAX_PREFIX} characters")
+    if not isinstance(prefix, str) or len(prefix) > MAX_PREFIX or not _PREFIX.fullmatch(prefix):
+        raise InputError(
+            f"identity prefix {_shown(prefix)}: expected at most {MAX_PREFIX} letters, digits,"
+            " '-', '_' or '.'"
+        )
     if not user.id_tags or any(not 1 <= len(tag) <= 20 for tag in user.id_tags):
         raise InputError("id_tags: expected at least one, each of 1 to 20 characters")
     connectors = _number(get("connectors"), "connectors", int, 1, MAX_CONNECTORS)

@@ -283,6 +283,9 @@ def test_an_unreachable_central_system_is_a_connect_failure(tmp_path: Path) -> N
         (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-sessions", "many"], "sessions: expected"),
         (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-plan", "missing.toml"], "missing.toml"),
         (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-config", "Nope=1"], "Nope: not a config"),
+        (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-identity-prefix", "a:b"], "identity prefix"),
+        (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-insecure"], "TLS options need a wss://"),
+        (["--host", "wss://127.0.0.1:9/ocpp", "--ocpp-ca", "nope.pem"], "cannot load the CA"),
     ],
 )
 def test_bad_settings_are_one_line_and_exit_2(
