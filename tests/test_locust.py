@@ -32,10 +32,12 @@ from ocpp16 import (
     GetConfigurationRequest,
     HeartbeatRequest,
     HeartbeatResponse,
+    MessageTrigger,
     ResetRequest,
     ResetType,
+    TriggerMessageRequest,
 )
-from ocpp16._events import ConnectionEvent, Exchange
+from ocpp16._events import ConnectionEvent, Exchange, FrameEvent
 from ocpp16._sync import Report, SyncStation
 from ocpp16.errors import ConnectionClosed, HandshakeError
 from ocpp16.station import Station, load_plan, schedule_plan
@@ -83,11 +85,31 @@ class Recorder:
     def __init__(self) -> None:
         self.exchanges: list[Exchange] = []
         self.connections: list[ConnectionEvent] = []
+        self.frames: list[FrameEvent] = []
 
     def central_system(self, **options: Any) -> CentralSystem:
         return CentralSystem(
-            on_exchange=self.exchanges.append, on_connection=self.connections.append, **options
+            on_exchange=self.exchanges.append,
+            on_connection=self.connections.append,
+            on_frame=self.frames.append,
+            **options,
         )
+
+    def after_trigger(self, identity: str) -> list[str]:
+        """What reached us from ``identity`` from our TriggerMessage on: its answer ("answer")
+        and Heartbeat CALLs ("Heartbeat"), in order of arrival."""
+        seen: list[str] = []
+        trigger = None
+        for event in (e for e in self.frames if e.identity == identity):
+            frame = event.frame
+            if event.direction == "out" and frame[0] == 2 and frame[2] == "TriggerMessage":
+                trigger = frame[1]
+            elif trigger is not None and event.direction == "in":
+                if frame[0] == 3 and frame[1] == trigger:
+                    seen.append("answer")
+                elif frame[0] == 2 and frame[2] == "Heartbeat":
+                    seen.append("Heartbeat")
+        return seen
 
     def identities(self, action: str) -> set[str]:
         return {e.identity for e in self.exchanges if e.action == action and e.initiator == "cp"}
@@ -143,7 +165,10 @@ def test_a_master_and_two_workers_run_sessions_without_failures(tmp_path: Path) 
         "--ocpp-plan", "plan.toml", "--ocpp-speed", "100", "--ocpp-identity-prefix", "LT",
         "--ocpp-config", OFFLINE_OK,
     ]  # fmt: skip
-    with CentralSystemThread(recorder.central_system(after_boot=[GetConfigurationRequest])) as cs:
+    # After each boot the central system asks for the configuration, then a Heartbeat.
+    trigger = TriggerMessageRequest(requested_message=MessageTrigger.HEARTBEAT)
+    after_boot = [GetConfigurationRequest, trigger]
+    with CentralSystemThread(recorder.central_system(after_boot=after_boot)) as cs:
         port = free_port()
         master = locust(
             "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
@@ -165,11 +190,16 @@ def test_a_master_and_two_workers_run_sessions_without_failures(tmp_path: Path) 
         assert requests > 0 and failed == 0, (action, counted)
     assert counted[("OCPP", "connect")] == (4, 0)
     assert counted[("OCPP-CS", "GetConfiguration")][0] == 4  # the central system's calls
+    assert counted[("OCPP-CS", "TriggerMessage")][0] == 4
     assert failures(tmp_path / "run") == []
     # Four charge points, two per worker, with identities unique across the workers; each
     # booted once, and every connection was closed when Locust stopped its user.
     booted = recorder.identities("BootNotification")
     assert len(booted) == 4
+    # The triggered Heartbeat came after the answer to TriggerMessage, as OCPP 1.6 wants
+    # (the regular one is due 3 s later at this speed).
+    for identity in booted:
+        assert recorder.after_trigger(identity)[:2] == ["answer", "Heartbeat"], identity
     assert {identity.split("-")[0] for identity in booted} == {"LT0", "LT1"}
     kinds = Counter(event.kind for event in recorder.connections)
     assert kinds["connected"] == kinds["disconnected"] == 4, kinds
