@@ -262,10 +262,10 @@ class _Printer:
 
             print_request(self.console, f"{action}Request", frame)
             return
-        from ocpp16_cli.output import frame_json
+        from ocpp16_cli.output import plain_text, shown_frame
 
         # The same layout as print_request, without importing rich.
-        typer.echo(f"{action}Request\nRequest:\n{frame_json(frame)}")
+        typer.echo(f"{action}Request\nRequest:\n{plain_text(shown_frame(frame))}")
 
     def response(self, record: CallRecord, checked: bool) -> None:
         """The answer to the CALL shown last and what was wrong (the whole exchange with --json)."""
@@ -278,12 +278,13 @@ class _Printer:
 
             print_response(self.console, answer, problem="\n".join(problems))
             return
-        from ocpp16_cli.output import frame_json
+        from ocpp16_cli.output import plain_text, shown_frame
 
+        # What the central system wrote is escaped here as on a terminal: a pipe often ends in one.
         typer.echo("Response:")
-        typer.echo("(no answer)" if answer is None else frame_json(answer))
+        typer.echo("(no answer)" if answer is None else plain_text(shown_frame(answer)))
         for line in problems:
-            typer.echo(line)
+            typer.echo(plain_text(line))
 
     def event(self, event: ClientEvent) -> None:
         """A frame that came while waiting, when it comes (--json: in the exchange's object)."""
@@ -296,11 +297,15 @@ class _Printer:
             style = "yellow" if event.kind != "server-call" or event.detail else "dim"
             print_note(self.console, text, style=style)
         else:
-            typer.echo(text)
+            from ocpp16_cli.output import plain_text
+
+            typer.echo(plain_text(text))
 
     @staticmethod
     def _line(obj: dict[str, Any]) -> None:
-        typer.echo(json.dumps(obj, ensure_ascii=False))
+        from ocpp16_cli.output import json_text
+
+        typer.echo(json_text(obj))
 
 
 def _problems(record: CallRecord) -> list[str]:
