@@ -112,6 +112,8 @@ def check(
     for option, path in (("--json", json_report), ("--junit", junit_report)):
         if path is not None:
             _check_writable(option, path)
+    if json_report and junit_report and json_report.resolve() == junit_report.resolve():
+        raise InputError(f"--json and --junit name the same file {json_report}: give two")
     where = endpoint(url, identity)
     cases = build_cases(list(names) or None, seed, options.cs_actions)
     console = make_console()
@@ -163,6 +165,10 @@ def _run_with_progress(options: CheckOptions, cases: list[Case], url: str, err: 
 
     from ocpp16.conformance.runner import run_check
 
+    if not err.is_terminal:
+        # On a pipe or in a CI log a bar cannot redraw: rich would leave a blank line before an
+        # error and the finished bar's line among the results.
+        return run_check(options, cases)
     columns = (
         TextColumn("[bold]checking"),
         BarColumn(),
