@@ -39,13 +39,16 @@ def python(code: str, *args: str, **env: str) -> subprocess.CompletedProcess[str
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["send", "Heartbeat", "--seed", "abc"], "invalid value for '--seed'"),
-        (["send", "Heartbeat", "--timeout", "0"], "invalid value for '--timeout'"),
-        (["send", "Heartbeat", "--timeout", "soon"], "invalid value for '--timeout'"),
+        (["send", "Heartbeat", "--seed", "abc"], "'--seed': not an integer (see 'ocpp16 send --"),
+        (
+            ["send", "Heartbeat", "--timeout", "0"],
+            "invalid value for '--timeout': must be at least",
+        ),
+        (["send", "Heartbeat", "--timeout", "soon"], "invalid value for '--timeout': not a number"),
         (["send", "Heartbeat", "--ca", "missing.pem"], "'--ca': file 'missing.pem' does not exist"),
         (["send", "Heartbeat", "--cert", "missing.pem"], "invalid value for '--cert'"),
-        (["send", "Heartbeat", "--answer", "maybe"], "invalid value for '--answer'"),
-        (["send", "Heartbeat", "--url"], "'--url' requires an argument"),
+        (["send", "Heartbeat", "--answer", "maybe"], "'--answer': 'maybe' is not one of 'random'"),
+        (["send", "Heartbeat", "--url"], "requires an argument (see 'ocpp16 send --help')"),
         (["send", "Heartbeat", "--bogus"], "no such option: --bogus"),
         (["serve", "--port", "http"], "invalid value for '--port'"),
         (["check", "ws://127.0.0.1:9/CP1", "--timeout", "-1"], "invalid value for '--timeout'"),
