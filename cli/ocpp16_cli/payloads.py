@@ -41,8 +41,8 @@ def parse_payload_option(
     ``response`` picks the response class (else the request); ``sender`` (``cp`` or ``cs``) is the
     side that must send the action's request.
     """
-    from ocpp16 import ValidationError, resolve_action
-    from ocpp16.errors import InputError
+    from ocpp16 import resolve_action, violations
+    from ocpp16.errors import InputError, SchemaViolations
 
     name, has_payload, text = value.partition("=")
     action = resolve_action(name)
@@ -60,7 +60,8 @@ def parse_payload_option(
     where = f"{option} {action.name}"
     payload = load_json(text, where)
     cls = action.response if response else action.request
-    try:
-        return action, cls.from_dict(payload)
-    except ValidationError as exc:
-        raise exc.at(f"{where} $") from None
+    found = violations(payload, cls)
+    if found:  # every violation at once, as send's --param lists them
+        count = f"{len(found)} violations" if len(found) > 1 else "a violation"
+        raise InputError(f"{where} breaks its schema ({count}): {SchemaViolations(found)}")
+    return action, cls.from_dict(payload)
