@@ -31,8 +31,9 @@ def list_actions(
                 )
             )
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from ocpp16_cli.output import make_console
 
     table = Table(title="OCPP 1.6 actions", title_justify="left")
     # Names and senders never wrap nor shrink to an ellipsis; the summaries take what is left.
@@ -43,7 +44,7 @@ def list_actions(
     senders = {"cp": "charge point", "cs": "central system", "both": "either side"}
     for action in ACTIONS.values():
         table.add_row(action.name, senders[action.sender.value], action.summary)
-    Console().print(table)
+    make_console().print(table)  # on a pipe as wide as the other tables, not cut at 80
 
 
 @app.command()
