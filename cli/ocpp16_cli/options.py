@@ -7,7 +7,32 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["Ca", "Cert", "Identity", "Insecure", "Key", "MaxFrame", "Password"]
+__all__ = [
+    "Ca",
+    "Cert",
+    "Identity",
+    "Insecure",
+    "Key",
+    "MaxFrame",
+    "Password",
+    "complete_action",
+    "complete_actions",
+]
+
+
+def complete_action(incomplete: str) -> list[str]:
+    """Tab completion of an action name: those starting with what was typed (Typer keeps only
+    completions that start with it as typed, so the case must match)."""
+    from ocpp16 import ACTIONS
+
+    return [name for name in ACTIONS if name.startswith(incomplete)]
+
+
+def complete_actions(incomplete: str) -> list[str]:
+    """Tab completion of a comma-separated list of actions (``--actions A,B``): its last name."""
+    done, comma, last = incomplete.rpartition(",")
+    return [f"{done}{comma}{name}" for name in complete_action(last)]
+
 
 Identity = Annotated[
     str | None,

@@ -144,7 +144,19 @@ def test_the_table_names_every_command_and_its_module() -> None:
 
 @pytest.mark.parametrize(
     ("words", "expected"),
-    [("ocpp16 se", {"send", "serve"}), ("ocpp16 send --ti", {"--timeout"})],
+    [
+        ("ocpp16 se", {"send", "serve"}),
+        ("ocpp16 send --ti", {"--timeout"}),
+        ("ocpp16 send Heartbeat Start", {"StartTransaction"}),
+        ("ocpp16 send --request Stat", {"StatusNotification"}),
+        (
+            "ocpp16 schema Get",
+            {"GetCompositeSchedule", "GetConfiguration", "GetDiagnostics"}
+            | {"GetLocalListVersion"},
+        ),
+        ("ocpp16 random Meter", {"MeterValues"}),
+        ("ocpp16 check ws://h/CP1 --actions Heartbeat,Auth", {"Heartbeat,Authorize"}),
+    ],
 )
 def test_shell_completion(words: str, expected: set[str]) -> None:
     script = subprocess.run(

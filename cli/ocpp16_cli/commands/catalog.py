@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ocpp16_cli.main import app
+from ocpp16_cli.options import complete_action
 
 __all__ = ["list_actions", "random_payload", "schema"]
 
@@ -49,7 +50,10 @@ def list_actions(
 
 @app.command()
 def schema(
-    action: Annotated[str, typer.Argument(help="Action name, e.g. BootNotification.")],
+    action: Annotated[
+        str,
+        typer.Argument(help="Action name, e.g. BootNotification.", autocompletion=complete_action),
+    ],
     response: Annotated[bool, typer.Option("--response", help="The response schema.")] = False,
 ) -> None:
     """Print the JSON schema of an action's request (or response)."""
@@ -62,7 +66,10 @@ def schema(
 
 @app.command("random")
 def random_payload(
-    action: Annotated[str, typer.Argument(help="Action name, e.g. BootNotification.")],
+    action: Annotated[
+        str,
+        typer.Argument(help="Action name, e.g. BootNotification.", autocompletion=complete_action),
+    ],
     response: Annotated[bool, typer.Option("--response", help="A response payload.")] = False,
     full: Annotated[
         bool, typer.Option("--full", help="Fill every field, not only required ones.")

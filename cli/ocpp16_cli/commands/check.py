@@ -11,7 +11,16 @@ import typer
 
 from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, MaxFrame, Password
+from ocpp16_cli.options import (
+    Ca,
+    Cert,
+    Identity,
+    Insecure,
+    Key,
+    MaxFrame,
+    Password,
+    complete_actions,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,6 +55,7 @@ def check(
             metavar="A,B,...",
             help="Check only these actions (comma-separated); default every CP→CS action.",
             show_default=False,
+            autocompletion=complete_actions,
         ),
     ] = None,
     cs_actions: Annotated[

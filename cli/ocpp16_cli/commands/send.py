@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, MaxFrame, Password
+from ocpp16_cli.options import (
+    Ca,
+    Cert,
+    Identity,
+    Insecure,
+    Key,
+    MaxFrame,
+    Password,
+    complete_action,
+)
 
 if TYPE_CHECKING:
     from random import Random
@@ -47,6 +56,7 @@ def send(
             metavar="ACTION...",
             help="Actions to send in order: BootNotification, BootNotificationRequest, any case.",
             show_default=False,
+            autocompletion=complete_action,
         ),
     ] = None,
     *,
@@ -97,7 +107,10 @@ def send(
     ] = Answer.RANDOM,
     request: Annotated[
         list[str] | None,
-        typer.Option(help="An action to send (the original sender's spelling of ACTION)."),
+        typer.Option(
+            help="An action to send (the original sender's spelling of ACTION).",
+            autocompletion=complete_action,
+        ),
     ] = None,
     option: Annotated[
         str | None,
