@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
 __all__ = [
+    "MAX_TIMEOUT",
     "Ca",
     "Cert",
     "Identity",
@@ -18,6 +19,11 @@ __all__ = [
     "complete_action",
     "complete_actions",
 ]
+
+
+#: The longest --timeout, in seconds: a day. Without a bound, `inf` or 1e12 overflowed the
+#: platform's clock types deep in a wait (a traceback, or an OverflowError as a connect failure).
+MAX_TIMEOUT: Final = 86_400.0
 
 
 def complete_action(incomplete: str) -> list[str]:

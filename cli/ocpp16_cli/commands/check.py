@@ -12,6 +12,7 @@ import typer
 from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
 from ocpp16_cli.options import (
+    MAX_TIMEOUT,
     Ca,
     Cert,
     Identity,
@@ -66,7 +67,12 @@ def check(
         int, typer.Option(help="Seed of the cases: the same seed, the same cases.")
     ] = 0,
     timeout: Annotated[
-        float, typer.Option(min=0.001, help="Seconds to wait to connect and for each answer.")
+        float,
+        typer.Option(
+            min=0.001,
+            max=MAX_TIMEOUT,
+            help="Seconds to wait to connect and for each answer.",
+        ),
     ] = 5.0,
     strict_codes: Annotated[
         bool,

@@ -18,6 +18,7 @@ import typer
 
 from ocpp16_cli.main import app
 from ocpp16_cli.options import (
+    MAX_TIMEOUT,
     Ca,
     Cert,
     Identity,
@@ -83,7 +84,12 @@ def send(
     ] = None,
     identity: Identity = None,
     timeout: Annotated[
-        float, typer.Option(min=0.001, help="Seconds to wait to connect and for each answer.")
+        float,
+        typer.Option(
+            min=0.001,
+            max=MAX_TIMEOUT,
+            help="Seconds to wait to connect and for each answer.",
+        ),
     ] = 30.0,
     password: Password = None,
     ca: Ca = None,
