@@ -265,6 +265,11 @@ def test_dry_run_sends_nothing_and_needs_no_server(peer: tuple[ServerThread, Cou
         (["Heartbeat", "--param", "-"], "--param for Heartbeat (stdin): not JSON: Expecting value"),
         (["Heartbeat", "--param", "@/nonexistent/payload.json"], "cannot read"),
         (["Heartbeat", "--param", "{}", "--param", "{}"], "2 --param given for 1 action(s)"),
+        (  # Python reads NaN; it would go on the wire as it is, and it is no JSON
+            ["Authorize", "--no-validate", "--param", '{"idTag": NaN}'],
+            "--param for Authorize: not JSON: NaN is not JSON",
+        ),
+        (["Heartbeat", "--param", '{"x": -Infinity}'], "not JSON: -Infinity is not JSON"),
         (["Heartbeat", "--option=maybe"], "--option takes True or False, not 'maybe'"),
         (["Heartbeat", "--full", "--option=False"], "--full and --option=False contradict"),
     ],
@@ -274,6 +279,14 @@ def test_bad_input(peer: tuple[ServerThread, Counting], args: list[str], message
     result = send(*args, "--url", server.url())
     assert_error(result, ExitCode.USAGE, message)
     assert result.stdout == ""
+    assert counting.connections == 0
+
+
+def test_a_param_file_that_is_not_utf8(peer: tuple[ServerThread, Counting], tmp_path: Path) -> None:
+    server, counting = peer
+    (tmp_path / "latin1.json").write_bytes('{"idTag": "Müller"}'.encode("latin-1"))
+    result = send("Authorize", "--param", f"@{tmp_path / 'latin1.json'}", "--url", server.url())
+    assert_error(result, ExitCode.USAGE, "latin1.json is not UTF-8 text (byte 0xfc at offset 12)")
     assert counting.connections == 0
 
 

@@ -258,6 +258,7 @@ BAD_INPUT = [
      "--respond BootNotification breaks its schema (3 violations): $.status: violates required"
      " (missing); $.currentTime: violates required (missing); $.interval: violates required"),
     (["--respond", "Heartbeat"], "--respond Heartbeat: give the response"),
+    (["--respond", 'Heartbeat={"currentTime": NaN}'], "--respond Heartbeat: not JSON: NaN is not"),
     (["--respond", 'Reset={"status": "Accepted"}'], "--respond Reset: --respond takes actions"),
     (["--respond", "Heartbeet={}"], "unknown action 'Heartbeet'; did you mean Heartbeat?"),
     (["--respond", "Heartbeat=@/nonexistent/file.json"], "cannot read /nonexistent/file.json"),

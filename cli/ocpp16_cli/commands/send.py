@@ -205,14 +205,14 @@ def _payload(
     """The payload to send for ``action`` and whether it was checked against its schema."""
     from ocpp16._violations import violations
     from ocpp16.errors import InputError, SchemaViolations
-    from ocpp16_cli.payloads import load_json
+    from ocpp16_cli.payloads import load_json, strict_json
 
     if text is None:
         return action.request.random(full=full, rng=rng).to_dict(), True
     where = f"--param for {action.name}"
     if text == "-":
         try:  # not load_json: stdin text starting with @ names no file
-            payload = json.loads(sys.stdin.read())
+            payload = strict_json(sys.stdin.read())
         except ValueError as exc:
             raise InputError(f"{where} (stdin): not JSON: {exc}") from None
     else:
