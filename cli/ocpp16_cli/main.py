@@ -9,6 +9,7 @@ any. Command modules import the SDK inside their functions for the same reason.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Annotated, Any, Final, NamedTuple, NoReturn
 
 import typer
@@ -65,6 +66,7 @@ class _Group(TyperGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name = args[0]
         if name in COMMANDS:
+            ctx.meta["ocpp16_command"] = name  # for errors that click raises without a context
             return name, self._load(name), args[1:]
         if not name.startswith("-"):
             from difflib import get_close_matches
@@ -110,7 +112,7 @@ class _Group(TyperGroup):
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
-            _usage_error(exc)
+            _usage_error(exc, ctx.meta.get("ocpp16_command"))
         except OcppError as exc:
             typer.echo(f"ocpp16: error: {exc}", err=True)
             ctx.exit(int(exit_code_for(exc)))
@@ -119,13 +121,37 @@ class _Group(TyperGroup):
             ctx.exit(130)
 
 
-def _usage_error(exc: Any) -> NoReturn:
-    """A bad option value, a missing argument, an unknown option: one line, exit code 2."""
+#: pydantic's words for a bad value (Typer 0.29 converts through it), and plainer ones.
+_PLAINER: Final = (
+    (
+        re.compile(r"Input should be a valid integer, unable to parse string as an integer"),
+        "not an integer",
+    ),
+    (
+        re.compile(r"Input should be a valid number, unable to parse string as a number"),
+        "not a number",
+    ),
+    (re.compile(r"Input should be greater than or equal to (\S+)"), r"must be at least \1"),
+    (re.compile(r"Input should be less than or equal to (\S+)"), r"must be at most \1"),
+    (re.compile(r"Value error, "), ""),
+)
+
+
+def _usage_error(exc: Any, command: str | None = None) -> NoReturn:
+    """A bad option value, a missing argument, an unknown option: one line, exit code 2.
+
+    ``command`` names the command being parsed when click raised without a context (an option
+    missing its value), so the line still points at that command's help."""
     from ocpp16._text import printable, shorten
 
     message = exc.format_message().strip().rstrip(".")
     message = message[:1].lower() + message[1:]
-    where = exc.ctx.command_path if exc.ctx is not None else "ocpp16"
+    for words, plainer in _PLAINER:
+        message = words.sub(plainer, message)
+    if exc.ctx is not None:
+        where = exc.ctx.command_path
+    else:
+        where = "ocpp16" if command is None else f"ocpp16 {command}"
     text = shorten(printable(message))
     typer.echo(f"ocpp16: error: {text} (see '{where} --help')", err=True)
     raise typer.Exit(int(ExitCode.USAGE))

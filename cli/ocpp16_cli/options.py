@@ -3,11 +3,42 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
-__all__ = ["Ca", "Cert", "Identity", "Insecure", "Key", "MaxFrame", "Password"]
+__all__ = [
+    "MAX_TIMEOUT",
+    "Ca",
+    "Cert",
+    "Identity",
+    "Insecure",
+    "Key",
+    "MaxFrame",
+    "Password",
+    "complete_action",
+    "complete_actions",
+]
+
+
+#: The longest --timeout, in seconds: a day. Without a bound, `inf` or 1e12 overflowed the
+#: platform's clock types deep in a wait (a traceback, or an OverflowError as a connect failure).
+MAX_TIMEOUT: Final = 86_400.0
+
+
+def complete_action(incomplete: str) -> list[str]:
+    """Tab completion of an action name: those starting with what was typed (Typer keeps only
+    completions that start with it as typed, so the case must match)."""
+    from ocpp16 import ACTIONS
+
+    return [name for name in ACTIONS if name.startswith(incomplete)]
+
+
+def complete_actions(incomplete: str) -> list[str]:
+    """Tab completion of a comma-separated list of actions (``--actions A,B``): its last name."""
+    done, comma, last = incomplete.rpartition(",")
+    return [f"{done}{comma}{name}" for name in complete_action(last)]
+
 
 Identity = Annotated[
     str | None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, Final
 
@@ -33,7 +34,9 @@ __all__ = [
     "JsonLines",
     "frame_json",
     "frame_record",
+    "json_text",
     "make_console",
+    "plain_text",
     "print_exchange",
     "print_note",
     "print_request",
@@ -85,6 +88,25 @@ def shown_frame(frame: Any, max_print: int = MAX_PRINTED_FRAME_BYTES) -> str:
         return text
     cut = text.encode("utf-8", "surrogatepass")[:max_print].decode("utf-8", "ignore")
     return f"{cut}\n... (cut: {size:,} bytes in all, {max_print:,} shown)"
+
+
+def plain_text(text: str, max_print: int = MAX_PRINTED_FRAME_BYTES) -> str:
+    """``text`` for a plain stream (a pipe, a file): controls escaped as :func:`safe_text` does,
+    so nothing reaches a terminal behind ``| tee`` or ``| less -R`` as an escape sequence (click
+    strips only colour codes, not OSC or C1 controls), and cut after ``max_print`` characters."""
+    return printable(shorten(text, max_print), one_line=False)
+
+
+#: What ``json.dumps(..., ensure_ascii=False)`` leaves raw that a terminal acts on: DEL, C1
+#: controls (``\x9b`` is CSI), line and bidi separators, lone surrogates. C0 it escapes itself.
+_JSON_UNSAFE: Final = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """``value`` as JSON, readable non-ASCII kept, and every character a terminal would act on
+    as a ``\\u`` escape: the same JSON value, safe to print (they can only stand in strings)."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    return _JSON_UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def safe_text(console: Console, text: str, *, one_line: bool = False) -> str:
@@ -220,7 +242,7 @@ class JsonLines:
         return bool(self._streams)
 
     def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        line = json_text(record) + "\n"
         for stream in self._streams:
             try:
                 stream.write(line)

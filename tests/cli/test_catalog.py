@@ -29,6 +29,14 @@ def test_list_shows_every_action_and_its_sender() -> None:
         assert action.summary[:20] in result.stdout
 
 
+def test_list_on_a_pipe_keeps_each_summary_on_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    rows = [line for line in run("list").stdout.splitlines() if line.startswith("│")]
+    assert len(rows) == len(ACTIONS)  # none wrapped onto a second line
+    for row, action in zip(rows, ACTIONS.values(), strict=True):
+        assert action.summary in row
+
+
 def test_list_as_json() -> None:
     result = run("list", "--json")
     assert result.exit_code == 0, result.output

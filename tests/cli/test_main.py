@@ -39,16 +39,23 @@ def python(code: str, *args: str, **env: str) -> subprocess.CompletedProcess[str
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["send", "Heartbeat", "--seed", "abc"], "invalid value for '--seed'"),
-        (["send", "Heartbeat", "--timeout", "0"], "invalid value for '--timeout'"),
-        (["send", "Heartbeat", "--timeout", "soon"], "invalid value for '--timeout'"),
+        (["send", "Heartbeat", "--seed", "abc"], "'--seed': not an integer (see 'ocpp16 send --"),
+        (
+            ["send", "Heartbeat", "--timeout", "0"],
+            "invalid value for '--timeout': must be at least",
+        ),
+        (["send", "Heartbeat", "--timeout", "soon"], "invalid value for '--timeout': not a number"),
         (["send", "Heartbeat", "--ca", "missing.pem"], "'--ca': file 'missing.pem' does not exist"),
         (["send", "Heartbeat", "--cert", "missing.pem"], "invalid value for '--cert'"),
-        (["send", "Heartbeat", "--answer", "maybe"], "invalid value for '--answer'"),
-        (["send", "Heartbeat", "--url"], "'--url' requires an argument"),
+        (["send", "Heartbeat", "--answer", "maybe"], "'--answer': 'maybe' is not one of 'random'"),
+        (["send", "Heartbeat", "--url"], "requires an argument (see 'ocpp16 send --help')"),
         (["send", "Heartbeat", "--bogus"], "no such option: --bogus"),
         (["serve", "--port", "http"], "invalid value for '--port'"),
         (["check", "ws://127.0.0.1:9/CP1", "--timeout", "-1"], "invalid value for '--timeout'"),
+        (["send", "Heartbeat", "--timeout", "inf"], "'--timeout': must be at most 86400"),
+        (["check", "ws://127.0.0.1:9/CP1", "--timeout", "1e12"], "'--timeout': must be at most"),
+        (["serve", "--timeout", "1e309"], "'--timeout': must be at most 86400"),
+        (["serve", "--timeout", "-1"], "'--timeout': must be at least 0.001"),
         (["check"], "missing argument 'URL'"),
         (["random", "Heartbeat", "--seed", "1.5"], "invalid value for '--seed'"),
         (["schema"], "missing argument 'ACTION'"),
@@ -141,7 +148,19 @@ def test_the_table_names_every_command_and_its_module() -> None:
 
 @pytest.mark.parametrize(
     ("words", "expected"),
-    [("ocpp16 se", {"send", "serve"}), ("ocpp16 send --ti", {"--timeout"})],
+    [
+        ("ocpp16 se", {"send", "serve"}),
+        ("ocpp16 send --ti", {"--timeout"}),
+        ("ocpp16 send Heartbeat Start", {"StartTransaction"}),
+        ("ocpp16 send --request Stat", {"StatusNotification"}),
+        (
+            "ocpp16 schema Get",
+            {"GetCompositeSchedule", "GetConfiguration", "GetDiagnostics"}
+            | {"GetLocalListVersion"},
+        ),
+        ("ocpp16 random Meter", {"MeterValues"}),
+        ("ocpp16 check ws://h/CP1 --actions Heartbeat,Auth", {"Heartbeat,Authorize"}),
+    ],
 )
 def test_shell_completion(words: str, expected: set[str]) -> None:
     script = subprocess.run(

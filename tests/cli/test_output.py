@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
-from ocpp16_cli.output import PIPE_WIDTH, make_console
+from ocpp16_cli.output import PIPE_WIDTH, JsonLines, make_console
 from rich.table import Table
 
 
@@ -28,3 +31,14 @@ def test_a_table_written_to_a_pipe_keeps_its_headers(
 def test_columns_still_decides_when_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     assert make_console().width == 100
+
+
+@pytest.mark.parametrize("text", ["\x9b31m", "\u202eevil", "\x7f", "\udfff", "\x1b[2J"])
+def test_json_lines_hold_no_raw_terminal_controls(text: str) -> None:
+    """serve --json and --trace: what a peer sent stays the same JSON value, escaped."""
+    stream = io.StringIO()
+    JsonLines(stream).write({"frame": ["é", text]})
+    line = stream.getvalue()
+    assert text not in line
+    assert "é" in line  # readable text stays readable
+    assert json.loads(line) == {"frame": ["é", text]}

@@ -265,6 +265,11 @@ def test_dry_run_sends_nothing_and_needs_no_server(peer: tuple[ServerThread, Cou
         (["Heartbeat", "--param", "-"], "--param for Heartbeat (stdin): not JSON: Expecting value"),
         (["Heartbeat", "--param", "@/nonexistent/payload.json"], "cannot read"),
         (["Heartbeat", "--param", "{}", "--param", "{}"], "2 --param given for 1 action(s)"),
+        (  # Python reads NaN; it would go on the wire as it is, and it is no JSON
+            ["Authorize", "--no-validate", "--param", '{"idTag": NaN}'],
+            "--param for Authorize: not JSON: NaN is not JSON",
+        ),
+        (["Heartbeat", "--param", '{"x": -Infinity}'], "not JSON: -Infinity is not JSON"),
         (["Heartbeat", "--option=maybe"], "--option takes True or False, not 'maybe'"),
         (["Heartbeat", "--full", "--option=False"], "--full and --option=False contradict"),
     ],
@@ -274,6 +279,14 @@ def test_bad_input(peer: tuple[ServerThread, Counting], args: list[str], message
     result = send(*args, "--url", server.url())
     assert_error(result, ExitCode.USAGE, message)
     assert result.stdout == ""
+    assert counting.connections == 0
+
+
+def test_a_param_file_that_is_not_utf8(peer: tuple[ServerThread, Counting], tmp_path: Path) -> None:
+    server, counting = peer
+    (tmp_path / "latin1.json").write_bytes('{"idTag": "Müller"}'.encode("latin-1"))
+    result = send("Authorize", "--param", f"@{tmp_path / 'latin1.json'}", "--url", server.url())
+    assert_error(result, ExitCode.USAGE, "latin1.json is not UTF-8 text (byte 0xfc at offset 12)")
     assert counting.connections == 0
 
 
@@ -445,6 +458,50 @@ def test_server_calls_are_answered_and_reported(answer_option: list[str], reply:
     assert server_call["kind"] == "server-call"
     assert server_call["reply"][: len(reply)] == reply
     assert ignored["kind"] == "ignored"
+
+
+# What a hostile central system writes never reaches a terminal raw -----------------------------
+
+#: Sequences a terminal acts on: OSC (sets the window title), C1 CSI, a bidi override, DEL.
+HOSTILE = "\x1b]0;pwned\x07 \x9b31m \u202eevil \x7f"
+#: Any of them, or any C0 control but newline, in what ocpp16 printed.
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
+
+
+def hostile_callerror(frame: Any) -> list[str]:
+    return [json.dumps([4, frame[1], f"Generic{HOSTILE}", HOSTILE, {"d": HOSTILE}])]
+
+
+def hostile_result(frame: Any) -> list[str]:
+    return [answer(frame, {"currentTime": HOSTILE})]
+
+
+def hostile_call(frame: Any) -> list[str]:
+    if frame[0] != 2:
+        return []  # our answer to its CALL
+    return [json.dumps([2, "srv", f"Reset{HOSTILE}", {}]), answer(frame)]
+
+
+@pytest.mark.parametrize("script", [hostile_callerror, hostile_result, hostile_call])
+@pytest.mark.parametrize("as_json", [[], ["--json"]])
+def test_peer_text_is_escaped_on_a_pipe(script: Any, as_json: list[str]) -> None:
+    with ServerThread(scripted(script)) as server:
+        result = send("Heartbeat", "--url", server.url(), *as_json)
+    assert result.exit_code in (0, ExitCode.CALL_ERROR, ExitCode.INVALID_RESPONSE), result.output
+    assert RAW_CONTROL.search(result.stdout) is None, ascii(result.stdout)
+    assert RAW_CONTROL.search(result.stderr) is None, ascii(result.stderr)
+    if as_json:
+        (line,) = lines(result)  # still JSON, holding what the peer sent as it was
+        assert any(HOSTILE in text for text in strings(line)), line
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | dict):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from strings(item)
 
 
 # Security profiles ---------------------------------------------------------------------------

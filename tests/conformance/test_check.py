@@ -223,6 +223,7 @@ def test_check_exit_code_and_failure_listing() -> None:
             app, ["check", server.url("/ocpp/CP7"), "--actions", "heartbeat", "--timeout", "2"]
         )
     assert result.exit_code == 1, result.output
+    assert result.stderr == ""  # no progress bar left behind on a pipe
     assert "FAILED Heartbeat/positive/required — invalid response: $.currentTime" in result.output
     assert "FAIL: 9 cases: 7 passed, 2 failed (2 invalid response)" in result.output
 
@@ -254,7 +255,13 @@ def test_bad_input_and_no_server() -> None:
         port = server.port
     refused = runner.invoke(app, ["check", f"ws://127.0.0.1:{port}/ocpp/X", "--timeout", "2"])
     assert refused.exit_code == 3, refused.output
-    assert "Traceback" not in refused.output
+    assert refused.stderr.splitlines() == [  # one line, no blank one left by a progress bar
+        f"ocpp16: error: cannot connect to ws://127.0.0.1:{port}/ocpp/X: connection refused"
+    ]
+    assert refused.stdout == ""
+    same = runner.invoke(app, ["check", "ws://127.0.0.1:9/X", "--json", "r", "--junit", "./r"])
+    assert same.exit_code == 2
+    assert same.stderr == "ocpp16: error: --json and --junit name the same file r: give two\n"
 
 
 def test_check_authenticates_and_never_prints_the_password() -> None:

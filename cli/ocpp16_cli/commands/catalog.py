@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ocpp16_cli.main import app
+from ocpp16_cli.options import complete_action
 
 __all__ = ["list_actions", "random_payload", "schema"]
 
@@ -31,8 +32,9 @@ def list_actions(
                 )
             )
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from ocpp16_cli.output import make_console
 
     table = Table(title="OCPP 1.6 actions", title_justify="left")
     # Names and senders never wrap nor shrink to an ellipsis; the summaries take what is left.
@@ -43,12 +45,15 @@ def list_actions(
     senders = {"cp": "charge point", "cs": "central system", "both": "either side"}
     for action in ACTIONS.values():
         table.add_row(action.name, senders[action.sender.value], action.summary)
-    Console().print(table)
+    make_console().print(table)  # on a pipe as wide as the other tables, not cut at 80
 
 
 @app.command()
 def schema(
-    action: Annotated[str, typer.Argument(help="Action name, e.g. BootNotification.")],
+    action: Annotated[
+        str,
+        typer.Argument(help="Action name, e.g. BootNotification.", autocompletion=complete_action),
+    ],
     response: Annotated[bool, typer.Option("--response", help="The response schema.")] = False,
 ) -> None:
     """Print the JSON schema of an action's request (or response)."""
@@ -61,7 +66,10 @@ def schema(
 
 @app.command("random")
 def random_payload(
-    action: Annotated[str, typer.Argument(help="Action name, e.g. BootNotification.")],
+    action: Annotated[
+        str,
+        typer.Argument(help="Action name, e.g. BootNotification.", autocompletion=complete_action),
+    ],
     response: Annotated[bool, typer.Option("--response", help="A response payload.")] = False,
     full: Annotated[
         bool, typer.Option("--full", help="Fill every field, not only required ones.")

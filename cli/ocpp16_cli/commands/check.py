@@ -11,7 +11,17 @@ import typer
 
 from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, MaxFrame, Password
+from ocpp16_cli.options import (
+    MAX_TIMEOUT,
+    Ca,
+    Cert,
+    Identity,
+    Insecure,
+    Key,
+    MaxFrame,
+    Password,
+    complete_actions,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,6 +56,7 @@ def check(
             metavar="A,B,...",
             help="Check only these actions (comma-separated); default every CP→CS action.",
             show_default=False,
+            autocompletion=complete_actions,
         ),
     ] = None,
     cs_actions: Annotated[
@@ -56,7 +67,12 @@ def check(
         int, typer.Option(help="Seed of the cases: the same seed, the same cases.")
     ] = 0,
     timeout: Annotated[
-        float, typer.Option(min=0.001, help="Seconds to wait to connect and for each answer.")
+        float,
+        typer.Option(
+            min=0.001,
+            max=MAX_TIMEOUT,
+            help="Seconds to wait to connect and for each answer.",
+        ),
     ] = 5.0,
     strict_codes: Annotated[
         bool,
@@ -112,6 +128,8 @@ def check(
     for option, path in (("--json", json_report), ("--junit", junit_report)):
         if path is not None:
             _check_writable(option, path)
+    if json_report and junit_report and json_report.resolve() == junit_report.resolve():
+        raise InputError(f"--json and --junit name the same file {json_report}: give two")
     where = endpoint(url, identity)
     cases = build_cases(list(names) or None, seed, options.cs_actions)
     console = make_console()
@@ -163,6 +181,10 @@ def _run_with_progress(options: CheckOptions, cases: list[Case], url: str, err: 
 
     from ocpp16.conformance.runner import run_check
 
+    if not err.is_terminal:
+        # On a pipe or in a CI log a bar cannot redraw: rich would leave a blank line before an
+        # error and the finished bar's line among the results.
+        return run_check(options, cases)
     columns = (
         TextColumn("[bold]checking"),
         BarColumn(),

@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, MaxFrame, Password
+from ocpp16_cli.options import (
+    MAX_TIMEOUT,
+    Ca,
+    Cert,
+    Identity,
+    Insecure,
+    Key,
+    MaxFrame,
+    Password,
+    complete_action,
+)
 
 if TYPE_CHECKING:
     from random import Random
@@ -47,6 +57,7 @@ def send(
             metavar="ACTION...",
             help="Actions to send in order: BootNotification, BootNotificationRequest, any case.",
             show_default=False,
+            autocompletion=complete_action,
         ),
     ] = None,
     *,
@@ -73,7 +84,12 @@ def send(
     ] = None,
     identity: Identity = None,
     timeout: Annotated[
-        float, typer.Option(min=0.001, help="Seconds to wait to connect and for each answer.")
+        float,
+        typer.Option(
+            min=0.001,
+            max=MAX_TIMEOUT,
+            help="Seconds to wait to connect and for each answer.",
+        ),
     ] = 30.0,
     password: Password = None,
     ca: Ca = None,
@@ -97,7 +113,10 @@ def send(
     ] = Answer.RANDOM,
     request: Annotated[
         list[str] | None,
-        typer.Option(help="An action to send (the original sender's spelling of ACTION)."),
+        typer.Option(
+            help="An action to send (the original sender's spelling of ACTION).",
+            autocompletion=complete_action,
+        ),
     ] = None,
     option: Annotated[
         str | None,
@@ -186,14 +205,14 @@ def _payload(
     """The payload to send for ``action`` and whether it was checked against its schema."""
     from ocpp16._violations import violations
     from ocpp16.errors import InputError, SchemaViolations
-    from ocpp16_cli.payloads import load_json
+    from ocpp16_cli.payloads import load_json, strict_json
 
     if text is None:
         return action.request.random(full=full, rng=rng).to_dict(), True
     where = f"--param for {action.name}"
     if text == "-":
         try:  # not load_json: stdin text starting with @ names no file
-            payload = json.loads(sys.stdin.read())
+            payload = strict_json(sys.stdin.read())
         except ValueError as exc:
             raise InputError(f"{where} (stdin): not JSON: {exc}") from None
     else:
@@ -262,10 +281,10 @@ class _Printer:
 
             print_request(self.console, f"{action}Request", frame)
             return
-        from ocpp16_cli.output import frame_json
+        from ocpp16_cli.output import plain_text, shown_frame
 
         # The same layout as print_request, without importing rich.
-        typer.echo(f"{action}Request\nRequest:\n{frame_json(frame)}")
+        typer.echo(f"{action}Request\nRequest:\n{plain_text(shown_frame(frame))}")
 
     def response(self, record: CallRecord, checked: bool) -> None:
         """The answer to the CALL shown last and what was wrong (the whole exchange with --json)."""
@@ -278,12 +297,13 @@ class _Printer:
 
             print_response(self.console, answer, problem="\n".join(problems))
             return
-        from ocpp16_cli.output import frame_json
+        from ocpp16_cli.output import plain_text, shown_frame
 
+        # What the central system wrote is escaped here as on a terminal: a pipe often ends in one.
         typer.echo("Response:")
-        typer.echo("(no answer)" if answer is None else frame_json(answer))
+        typer.echo("(no answer)" if answer is None else plain_text(shown_frame(answer)))
         for line in problems:
-            typer.echo(line)
+            typer.echo(plain_text(line))
 
     def event(self, event: ClientEvent) -> None:
         """A frame that came while waiting, when it comes (--json: in the exchange's object)."""
@@ -296,11 +316,15 @@ class _Printer:
             style = "yellow" if event.kind != "server-call" or event.detail else "dim"
             print_note(self.console, text, style=style)
         else:
-            typer.echo(text)
+            from ocpp16_cli.output import plain_text
+
+            typer.echo(plain_text(text))
 
     @staticmethod
     def _line(obj: dict[str, Any]) -> None:
-        typer.echo(json.dumps(obj, ensure_ascii=False))
+        from ocpp16_cli.output import json_text
+
+        typer.echo(json_text(obj))
 
 
 def _problems(record: CallRecord) -> list[str]:
