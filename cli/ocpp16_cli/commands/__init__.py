@@ -5,4 +5,5 @@ from ocpp16_cli.commands import (
     check,  # noqa: F401
     send,  # noqa: F401
     serve,  # noqa: F401
+    sim,  # noqa: F401
 )
