@@ -71,8 +71,8 @@ __all__ = ["MAX_PROBLEMS", "SimResult", "SimulatedChargePoint", "run_fleet"]
 
 #: Problems (invalid frames) a result keeps; the rest are only counted.
 MAX_PROBLEMS: Final = 100
-#: Most a driver sleeps at once (wall seconds), so a stop or the end of the run is never late.
-_MAX_NAP: Final = 1.0
+#: Most a driver sleeps at once (wall seconds): a safety net; stop() and frames wake it at once.
+_MAX_NAP: Final = 30.0
 #: Fastest simulated clock allowed.
 MAX_SPEED: Final = 10_000.0
 
@@ -163,7 +163,6 @@ class SimulatedChargePoint:
         self.timeout = timeout
         self.max_frame = max_frame
         self.start = start or datetime.now(UTC)
-        self.rng = random.Random(seed)
         self.station = Station(
             self.endpoint.identity,
             now=self.start,
@@ -171,7 +170,7 @@ class SimulatedChargePoint:
             vendor=vendor,
             model=model,
             config=config,
-            rng=random.Random(self.rng.random()),
+            rng=random.Random(seed),  # the backoff's jitter draws from it too
         )
         schedule_plan(self.station, list(plan), self.start)
         self.on_frame = on_frame
@@ -230,7 +229,7 @@ class SimulatedChargePoint:
                     raise
                 failures += 1
                 self._station_event("connect-failed", str(exc))
-                await self._nap(reconnect_delay(failures, self.rng), end)
+                await self._nap(reconnect_delay(failures, self.station.rng), end)
                 continue
             except TimeoutError:  # the run ended while connecting
                 break
@@ -241,7 +240,7 @@ class SimulatedChargePoint:
                 await self._nap(intent.offline_s, end)
             elif not self._done(end):
                 failures = 1  # lost: the first backoff step
-                await self._nap(reconnect_delay(0, self.rng), end)
+                await self._nap(reconnect_delay(0, self.station.rng), end)
         self._drain()
         return self.result
 
@@ -283,6 +282,9 @@ class SimulatedChargePoint:
                 write_limit=MAX_UNSENT_BYTES,
                 close_timeout=min(self.timeout, 5.0),
                 user_agent_header="ocpp16-sim",
+                # No permessage-deflate: its zlib state is some 50 KiB per connection, more
+                # than the rest of a simulated charge point; OCPP frames are small anyway.
+                compression=None,
             )
         except InvalidHandshake as exc:
             raise _handshake_error(exc, None, shown) from exc

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,8 @@ def serving(*args: str) -> Iterator[str]:
                 url = found.group(1) if found else None
                 break
         assert url is not None, "ocpp16 serve did not start"
+        # The rest of its log is read and dropped: a full pipe would stall the server.
+        threading.Thread(target=process.stderr.read, daemon=True).start()
         yield url
     finally:
         process.send_signal(signal.SIGINT)
