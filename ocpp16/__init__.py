@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from ocpp16.client import ChargePoint, connect
 
 if TYPE_CHECKING:
+    from ocpp16.sim import SimResult, SimulatedChargePoint, run_fleet
+
+if TYPE_CHECKING:
     from ocpp16.server import (
         CentralSystem,
         ChargePointSession,
@@ -82,6 +85,8 @@ __all__ = [
     "SchemaViolations",
     "Sender",
     "Server",
+    "SimResult",
+    "SimulatedChargePoint",
     "SubprotocolError",
     "TLSError",
     "TransportError",
@@ -89,6 +94,7 @@ __all__ = [
     "ValidationError",
     "connect",
     "resolve_action",
+    "run_fleet",
     "server_ssl_context",
 ]
 __all__ += _generated.__all__
@@ -113,6 +119,9 @@ _GENERATED_NAMES = frozenset(_generated.__all__)
 # The client pulls in websocket-client: loaded on first use too.
 _CLIENT_NAMES = frozenset({"ChargePoint", "connect"})
 
+# The simulator pulls in the station model and websockets' asyncio client: on first use.
+_SIM_NAMES = frozenset({"SimResult", "SimulatedChargePoint", "run_fleet"})
+
 
 def __getattr__(name: str) -> Any:
     if name in _GENERATED_NAMES:
@@ -127,4 +136,8 @@ def __getattr__(name: str) -> Any:
         from ocpp16 import client
 
         return getattr(client, name)
+    if name in _SIM_NAMES:
+        from ocpp16 import sim
+
+        return getattr(sim, name)
     raise AttributeError(f"module 'ocpp16' has no attribute {name!r}")
