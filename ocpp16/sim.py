@@ -366,7 +366,7 @@ class SimulatedChargePoint:
             left = min(left, (wakeup - self.now()).total_seconds() / self.speed)
         if end is not None:
             left = min(left, end - loop.time())
-        if left <= 0:
+        if left <= 0 or self._stopping:  # a stop() that came while we were busy
             return
         self._wake.clear()  # set by a frame, a reply sent, the connection's end, a nudge
         try:

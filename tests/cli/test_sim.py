@@ -141,3 +141,28 @@ def test_sessions_auto_with_a_seed_charges_and_stays_valid() -> None:
     records = [json.loads(line) for line in done.stdout.splitlines()]
     started = [r for r in records if r.get("event") == "transaction-started"]
     assert started and all(r["connector"] == 1 for r in started)
+
+
+def test_ctrl_c_stops_cleanly_with_the_summary_and_exit_130() -> None:
+    with serving() as url:
+        process = subprocess.Popen(
+            [str(OCPP16), "sim", f"{url}/CP5", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            for _ in range(50):  # until the boot is answered
+                line = process.stdout.readline()
+                if not line or '"event": "boot"' in line:
+                    break
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(5)
+    assert process.returncode == 130, err
+    assert "CP5 interrupted" in err and "Traceback" not in err
+    assert all(json.loads(line) for line in out.splitlines())
