@@ -14,6 +14,7 @@ import itertools
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -47,11 +48,13 @@ from ocpp16 import (
 from ocpp16._generated.actions import ACTIONS
 from ocpp16._generated.enums import ChargePointStatus
 from ocpp16._model import Model
-from ocpp16.errors import RefusedError
+from ocpp16.errors import HandshakeError, RefusedError
 from ocpp16.server import CentralSystem, Exchange, FrameEvent
 from ocpp16.sim import SimResult, SimulatedChargePoint
 from ocpp16.station import PlanEvent, StationEvent
 from ocpp16.station.connectors import is_legal
+from ocpp16.transport import tls_context
+from tests.loopback import Tls
 from tests.oracle import official_validator
 
 T = TypeVar("T")
@@ -74,6 +77,14 @@ async def until(check: Callable[[], bool], seconds: float = 15.0) -> None:
     async with asyncio.timeout(seconds):
         while not check():
             await asyncio.sleep(0.01)
+
+
+async def until_problem(cp: SimulatedChargePoint) -> SimResult:
+    """Run ``cp`` until it has seen an invalid frame (bounded), then stop it."""
+    task = asyncio.create_task(cp.run(duration=20))
+    await until(lambda: task.done() or not cp.result.ok)
+    cp.stop()
+    return await task
 
 
 def plug(at: float = 10.0, connector: int = 1, id_tag: str | None = TAG) -> PlanEvent:
@@ -699,7 +710,7 @@ def test_an_invalid_call_from_the_central_system_gets_the_fitting_callerror() ->
         async with serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:  # type: ignore[list-item]
             port = server.sockets[0].getsockname()[1]
             cp = SimulatedChargePoint(f"ws://127.0.0.1:{port}/CP1", speed=SPEED, timeout=2)
-            return await cp.run(duration=2)
+            return await until_problem(cp)
 
     result = run(scenario())
     (reply,) = replies
@@ -719,8 +730,36 @@ def test_an_invalid_answer_is_reported_with_path_and_constraint() -> None:
         async with serve(handler, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:  # type: ignore[list-item]
             port = server.sockets[0].getsockname()[1]
             cp = SimulatedChargePoint(f"ws://127.0.0.1:{port}/CP1", speed=SPEED, timeout=2)
-            return await cp.run(duration=1)
+            return await until_problem(cp)
 
     result = run(scenario())
     assert not result.ok
     assert "$.currentTime" in result.problems[0] and "date-time" in result.problems[0]
+
+
+@pytest.mark.parametrize("password", ["s3cret", "wrong"])
+def test_tls_with_a_client_certificate_and_basic_auth(tmp_path: Path, password: str) -> None:
+    """Security profile 3 and a password: the right one boots; a wrong one is a ConnectError
+    (HTTP 401) that never shows the password."""
+    tls = Tls(tmp_path)
+
+    async def scenario() -> SimResult:
+        cs = CentralSystem(ssl=tls.server_context(require_client_cert=True), basic_auth="s3cret")
+        async with cs.serve("127.0.0.1", 0) as server:
+            context = tls_context(str(tls.ca), str(tls.client_cert), str(tls.client_key))
+            url = server.url
+            cp = SimulatedChargePoint(
+                url, "CP1", password=password, tls=context, speed=SPEED, timeout=5
+            )
+            task = asyncio.create_task(cp.run(duration=20))
+            await until(lambda: task.done() or cp.result.frames_in >= 3)  # boot, 2 statuses
+            cp.stop()
+            return await task
+
+    if password == "wrong":
+        with pytest.raises(HandshakeError, match="HTTP 401") as caught:
+            run(scenario())
+        assert "wrong" not in str(caught.value)
+        return
+    result = run(scenario())
+    assert result.ok and result.connections == 1 and result.frames_in >= 3

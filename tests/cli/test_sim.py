@@ -71,7 +71,7 @@ def test_sim_runs_against_serve_with_json_lines_and_exit_0(tmp_path: Path) -> No
     )
     with serving("--after-boot", "TriggerMessage") as url:
         done = ocpp16(
-            "sim", f"{url}/CP7", "--duration", "4", "--speed", "600", "--json",
+            "sim", f"{url}/CP7", "--duration", "6", "--speed", "600", "--json",
             "--plan", str(plan), "--config", "MeterValueSampleInterval=60", "--seed", "1",
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
