@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +51,7 @@ from ocpp16._generated.enums import ChargePointStatus
 from ocpp16._model import Model
 from ocpp16.errors import HandshakeError, RefusedError
 from ocpp16.server import CentralSystem, Exchange, FrameEvent
-from ocpp16.sim import SimResult, SimulatedChargePoint
+from ocpp16.sim import SimResult, SimulatedChargePoint, run_fleet
 from ocpp16.station import PlanEvent, StationEvent
 from ocpp16.station.connectors import is_legal
 from ocpp16.transport import tls_context
@@ -616,7 +617,7 @@ def test_queued_transaction_messages_arrive_once_in_order_after_the_central_syst
             server.url,
             "CP1",
             connectors=1,
-            speed=SPEED,
+            speed=3 * SPEED,  # the stop at 1200 s comes 4 s after the start
             plan=[plug(), PlanEvent(at=1200.0, do="unplug", connector=1)],
             config={"MeterValueSampleInterval": "60"},
             timeout=5,
@@ -763,3 +764,31 @@ def test_tls_with_a_client_certificate_and_basic_auth(tmp_path: Path, password: 
         return
     result = run(scenario())
     assert result.ok and result.connections == 1 and result.frames_in >= 3
+
+
+def test_a_fleet_runs_in_one_event_loop() -> None:
+    """run_fleet: several charge points, one loop, no thread each; every one boots and charges."""
+
+    async def scenario() -> tuple[list[SimResult | BaseException], int]:
+        exchanges: list[Exchange] = []
+        cs = CentralSystem(on_exchange=exchanges.append, timeout=5)
+        async with cs.serve("127.0.0.1", 0) as server:
+            points = [
+                SimulatedChargePoint(
+                    server.url, f"CP{n}", speed=SPEED, plan=[plug()], seed=n, timeout=5
+                )
+                for n in range(5)
+            ]
+            threads = threading.active_count()
+            fleet = asyncio.ensure_future(run_fleet(points, duration=20))
+            await until(
+                lambda: len({e.identity for e in exchanges if e.action == "MeterValues"}) == 5
+            )
+            grown = threading.active_count() - threads
+            for point in points:
+                point.stop()
+            return await fleet, grown
+
+    results, grown = run(scenario())
+    assert grown == 0
+    assert all(isinstance(r, SimResult) and r.ok and r.connections == 1 for r in results)
