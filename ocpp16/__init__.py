@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from ocpp16.client import ChargePoint, connect
 
 if TYPE_CHECKING:
+    from ocpp16.sim import SimResult, SimulatedChargePoint, run_fleet
+
+if TYPE_CHECKING:
     from ocpp16.server import (
         CentralSystem,
         ChargePointSession,
@@ -83,6 +86,8 @@ __all__ = [
     "SchemaViolations",
     "Sender",
     "Server",
+    "SimResult",
+    "SimulatedChargePoint",
     "SubprotocolError",
     "TLSError",
     "TransportError",
@@ -90,6 +95,7 @@ __all__ = [
     "ValidationError",
     "connect",
     "resolve_action",
+    "run_fleet",
     "server_ssl_context",
     "violations",
 ]
@@ -115,6 +121,9 @@ _GENERATED_NAMES = frozenset(_generated.__all__)
 # The client pulls in websocket-client: loaded on first use too.
 _CLIENT_NAMES = frozenset({"ChargePoint", "connect"})
 
+# The simulator pulls in the station model and websockets' asyncio client: on first use.
+_SIM_NAMES = frozenset({"SimResult", "SimulatedChargePoint", "run_fleet"})
+
 
 def __getattr__(name: str) -> Any:
     if name in _GENERATED_NAMES:
@@ -129,4 +138,8 @@ def __getattr__(name: str) -> Any:
         from ocpp16 import client
 
         return getattr(client, name)
+    if name in _SIM_NAMES:
+        from ocpp16 import sim
+
+        return getattr(sim, name)
     raise AttributeError(f"module 'ocpp16' has no attribute {name!r}")

@@ -41,6 +41,7 @@ COMMANDS: Final = {
         "check",
         "Connect as a charge point, send valid and invalid messages, and grade every answer.",
     ),
+    "sim": Entry("sim", "Run a simulated charge point that behaves like a real one."),
 }
 
 

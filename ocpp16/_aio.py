@@ -1,0 +1,292 @@
+"""The asyncio driver of :class:`ocpp16._protocol.Session`: one OCPP-J connection, either role.
+
+:class:`AioConnection` binds a session to a ``websockets`` asyncio connection (client or
+server side): :meth:`AioConnection.run` reads frames at all times and hands valid CALLs of the
+peer to a worker task that answers them in order with ``handler`` (so a handler may itself
+``await connection.call(...)`` without deadlock); :meth:`AioConnection.exchange` sends a CALL of
+ours, one at a time (the others wait their turn, bounded by their timeout), and returns what came
+of it without raising. Every frame in and out is reported to ``on_frame`` with its verdict.
+
+What a peer can make us hold stays bounded: the session refuses CALLs beyond
+MAX_PENDING_PEER_CALLS with a CALLERROR, the worker's queue holds no more than that, and the
+``websockets`` connection caps frame size and the frames it buffers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, Literal, TypeVar, cast
+
+import attrs
+from websockets.asyncio.connection import Connection as WsConnection
+from websockets.exceptions import ConnectionClosed as WsConnectionClosed
+
+from ocpp16 import _dispatch
+from ocpp16._action import Sender
+from ocpp16._generated.actions import ACTIONS
+from ocpp16._model import Model, Request, Response
+from ocpp16._protocol import Answered, Note, PeerCall, Reply, Session
+from ocpp16._text import printable
+from ocpp16.client import _invalid
+from ocpp16.errors import (
+    CallError,
+    CallTimeout,
+    ConnectionClosed,
+    FrameError,
+    OcppError,
+    ValidationError,
+)
+from ocpp16.frames import Call, CallErrorFrame, CallResult, encode, new_id
+
+__all__ = ["AioConnection", "FrameHook", "Handler", "Outcome"]
+
+R = TypeVar("R", bound=Response)
+
+_log: Final = logging.getLogger("ocpp16.aio")
+#: Seconds a closed connection's worker may still take to finish the CALL it is answering.
+_GRACE: Final = 1.0
+
+#: Answers a valid CALL of the peer with the typed response; raises CallError for a CALLERROR.
+Handler = Callable[[_dispatch.Valid], Awaitable[Model]]
+#: Told of every frame: direction, the frame as JSON (or text), verdict, detail.
+FrameHook = Callable[[Literal["in", "out"], Any, Literal["valid", "invalid", "ignored"], str], None]
+
+
+@attrs.frozen
+class Outcome:
+    """What came of one CALL of ours: the frames, and the typed response or the error
+    (CallError, InvalidResponse with every violation, FrameError, CallTimeout, ConnectionClosed)."""
+
+    action: str
+    request: list[Any]
+    answer: Any
+    response: Model | None = None
+    error: OcppError | None = None
+
+
+class AioConnection:
+    """One OCPP-J connection over ``websockets`` asyncio; ``peer`` is the role of the other end."""
+
+    def __init__(
+        self,
+        ws: WsConnection,
+        peer: Sender,
+        handler: Handler,
+        *,
+        timeout: float = 30.0,
+        on_frame: FrameHook | None = None,
+        name: str = "",
+        activity: asyncio.Event | None = None,
+    ) -> None:
+        self.ws = ws
+        self.session = Session(peer)
+        self.handler = handler
+        self.timeout = timeout
+        self.on_frame = on_frame
+        self.name = name
+        #: Set whenever something happened (a frame, a reply sent, the end): drivers wait on it.
+        self.activity = asyncio.Event() if activity is None else activity
+        self._turn = asyncio.Lock()
+        self._waiter: asyncio.Future[tuple[Any, CallResult | CallErrorFrame | FrameError]] | None
+        self._waiter = None
+        self._calls: asyncio.Queue[_dispatch.Valid] = asyncio.Queue(self.session.max_pending)
+        self._closed: ConnectionClosed | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
+
+    # The connection's life ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read and answer until the connection ends; then a CALL of ours waiting fails."""
+        worker = asyncio.create_task(self._work(), name=f"ocpp16 answer {self.name}")
+        try:
+            async for message in self.ws:
+                await self._receive(message)
+        except WsConnectionClosed:
+            pass
+        finally:
+            code = self.ws.close_code
+            self._closed = ConnectionClosed(f"connection closed (code {code})")
+            self.session.cancel()
+            if self._waiter is not None and not self._waiter.done():
+                self._waiter.set_exception(self._closed)
+            if self._calls.empty():
+                worker.cancel()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait([worker], timeout=_GRACE)
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+            self.activity.set()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.ws.close(code, reason)
+
+    # Our CALLs ---------------------------------------------------------------------------------
+
+    async def call(self, request: Request[R], timeout: float | None = None) -> R:
+        """Send ``request``; its typed response, or raise what went wrong."""
+        outcome = await self.exchange(request, timeout)
+        if outcome.error is not None:
+            raise outcome.error
+        return cast(R, outcome.response)
+
+    async def exchange(self, request: Request[Any], timeout: float | None = None) -> Outcome:
+        """Send ``request`` when no other CALL of ours is in flight; what came of it."""
+        action = ACTIONS[request.ACTION]
+        frame = Call(new_id(), action.name, request.to_dict())
+        sent = frame.to_list()
+        wait = self.timeout if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        try:
+            async with asyncio.timeout(wait):
+                await self._turn.acquire()
+        except TimeoutError:
+            busy = CallTimeout(
+                f"{action.name} not sent: our previous CALL was still waiting for its answer"
+                f" after {wait:g} s (one CALL in flight at a time)"
+            )
+            return Outcome(action.name, sent, None, error=busy)
+        try:
+            if self._closed is not None:
+                return Outcome(action.name, sent, None, error=self._closed)
+            left = max(wait - (loop.time() - start), 0.0)
+            text = self.session.call(encode(frame), frame.unique_id, loop.time() + left)
+            waiter = self._waiter = loop.create_future()
+            try:
+                await self._send(text, sent)
+                async with asyncio.timeout(left):
+                    answer, outcome = await waiter
+            except TimeoutError:
+                late = self.session.expire(loop.time() + left, action.name, wait)
+                error = late.error if late is not None else CallTimeout(f"no answer in {wait:g} s")
+                self.session.cancel()
+                return Outcome(action.name, sent, None, error=error)
+            except ConnectionClosed as exc:
+                self.session.cancel()
+                return Outcome(action.name, sent, None, error=exc)
+            finally:
+                self._waiter = None
+        finally:
+            self._turn.release()
+        result = _settle(action.name, action, sent, answer, outcome)
+        if result.error is None or isinstance(result.error, CallError):
+            self._frame("in", answer, "valid", "")
+        else:
+            self._frame("in", answer, "invalid", str(result.error))
+        return result
+
+    # Receiving ---------------------------------------------------------------------------------
+
+    async def _receive(self, message: str | bytes) -> None:
+        try:
+            happened = self.session.receive(message)
+        except Exception:  # a defect of ours: report it, keep the connection
+            _log.exception("%s: cannot read a frame", printable(self.name))
+            return
+        for event in happened:
+            if isinstance(event, Answered):
+                if self._waiter is not None and not self._waiter.done():
+                    self._waiter.set_result((event.answer, event.outcome))
+            elif isinstance(event, PeerCall):
+                self._frame("in", event.call.frame.to_list(), "valid", "")
+                self._calls.put_nowait(event.call)  # the session holds no more than the queue
+            elif isinstance(event, Note):
+                verdict: Literal["invalid", "ignored"]
+                verdict = "ignored" if event.kind == "ignored" else "invalid"
+                self._frame("in", event.frame, verdict, event.detail)
+            elif isinstance(event, Reply):
+                with contextlib.suppress(ConnectionClosed):
+                    await self._send(event.text, None)
+        self.activity.set()
+
+    # The peer's CALLs --------------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while not (self._closed is not None and self._calls.empty()):
+            call = await self._calls.get()
+            try:
+                await self._answer(call)
+            except ConnectionClosed:
+                return
+
+    async def _answer(self, call: _dispatch.Valid) -> None:
+        unique_id = call.frame.unique_id
+        reply: CallResult | CallErrorFrame
+        try:
+            response = await self.handler(call)
+            if not isinstance(response, call.action.response):
+                expected = call.action.response.__name__
+                raise TypeError(f"the handler returned {type(response).__name__}, not {expected}")
+            reply = _dispatch.result_frame(unique_id, response)
+        except CallError as exc:
+            reply = _dispatch.call_error_frame(unique_id, exc)
+        except ValidationError as exc:
+            description = f"our {call.action.name} response: {exc}"
+            reply = _dispatch.error_frame(unique_id, "InternalError", description)
+        except Exception as exc:
+            _log.exception("%s: the handler of %s failed", printable(self.name), call.action.name)
+            description = f"the handler failed: {type(exc).__name__}"
+            reply = _dispatch.error_frame(unique_id, "InternalError", description)
+        await self._send(self.session.reply(unique_id, reply), reply.to_list())
+        self.activity.set()
+
+    # Sending -----------------------------------------------------------------------------------
+
+    async def _send(self, text: str, shown: list[Any] | None) -> None:
+        try:
+            try:
+                await self.ws.send(text)
+            except UnicodeEncodeError:
+                # A lone surrogate echoed from the peer has no UTF-8 form: JSON's \u escape does.
+                await self.ws.send(json.dumps(json.loads(text), separators=(",", ":")))
+        except WsConnectionClosed as exc:
+            raise ConnectionClosed(f"{printable(self.name)}: connection closed ({exc})") from exc
+        self._frame("out", shown if shown is not None else _parsed(text), "valid", "")
+
+    def _frame(
+        self,
+        direction: Literal["in", "out"],
+        frame: Any,
+        verdict: Literal["valid", "invalid", "ignored"],
+        detail: str,
+    ) -> None:
+        if self.on_frame is not None:
+            try:
+                self.on_frame(direction, frame, verdict, detail)
+            except Exception:
+                _log.exception("on_frame failed; the connection goes on")
+
+
+def _settle(
+    name: str,
+    action: Any,
+    sent: list[Any],
+    answer: Any,
+    outcome: CallResult | CallErrorFrame | FrameError,
+) -> Outcome:
+    """The typed response in an answer, or what is wrong with it (every violation listed)."""
+    if isinstance(outcome, CallResult):
+        try:
+            response = action.response.from_dict(outcome.payload)
+        except ValidationError as exc:
+            return Outcome(name, sent, answer, error=_invalid(name, action, outcome.payload, exc))
+        return Outcome(name, sent, answer, response=response)
+    if isinstance(outcome, CallErrorFrame):
+        details = outcome.details if isinstance(outcome.details, dict) else {}
+        error = CallError(outcome.code, outcome.description, details, action=name)
+        return Outcome(name, sent, answer, error=error)
+    return Outcome(name, sent, answer, error=outcome)
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
