@@ -3,6 +3,8 @@
 from ocpp16_cli.commands import (
     catalog,  # noqa: F401
     check,  # noqa: F401
+    fuzz,  # noqa: F401
+    replay,  # noqa: F401
     send,  # noqa: F401
     serve,  # noqa: F401
 )

@@ -1,0 +1,714 @@
+"""The fuzzing run: K connections in parallel, each booted, sending cases until the budget ends.
+
+:func:`run_fuzz` starts the ``--restart-cmd`` target (if any), checks the target can be reached
+(ConnectError otherwise), runs the security probes, then K workers, each on a connection of its
+own (``PREFIX-0`` ... ``PREFIX-K-1``), take case numbers in turn until ``cases`` have been sent or
+``duration`` seconds have passed. Case ``n`` of a seed is always the same case
+(:func:`ocpp16.fuzz.cases.make_case`), so a finding names its seed and case number.
+
+After each case the oracles (:mod:`ocpp16.fuzz.oracles`) judge what came back. A lost
+connection is a drop, or a crash when the target then refuses connections (or its process
+exited): with ``--restart-cmd`` the target is restarted and the run carries on, without it the
+run ends. Findings are deduplicated by signature; at the end, crashes, hangs, stalls and drops
+are minimized (:mod:`ocpp16.fuzz.minimize`) and every finding is saved as a reproducer file.
+Ctrl-C raises :class:`FuzzInterrupted` with the report so far; the target is stopped in every
+case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from ocpp16.conformance.cases import apply_mutation
+from ocpp16.errors import ConnectError, HandshakeError
+from ocpp16.frames import CALL, CALLRESULT
+from ocpp16.fuzz.cases import OTHER_TX, OWN_TX, STORM_SIZE, Case, cp_actions, make_case
+from ocpp16.fuzz.minimize import Budget, ddmin, shrink_frame
+from ocpp16.fuzz.mutators import encode
+from ocpp16.fuzz.oracles import (
+    MINIMIZED,
+    Finding,
+    Recorded,
+    SlowTracker,
+    answer_problem,
+    invalid_paths,
+)
+from ocpp16.fuzz.probe import boot, heartbeat, target_state
+from ocpp16.fuzz.replay import BIG_FRAME, observe
+from ocpp16.fuzz.reproducer import file_name, save
+from ocpp16.fuzz.security import PROBES, record, run_probe
+from ocpp16.fuzz.target import Target
+from ocpp16.fuzz.wire import UNREADABLE_ID, Link, Reply, Where, open_link
+from ocpp16.transport import endpoint, tls_context
+
+__all__ = [
+    "MAX_FINDINGS",
+    "MINIMIZE_SECONDS",
+    "FuzzInterrupted",
+    "FuzzOptions",
+    "FuzzReport",
+    "Live",
+    "run_fuzz",
+]
+
+#: Distinct findings kept; more are counted, not stored.
+MAX_FINDINGS: Final = 200
+#: Seconds the minimization of all findings may take after the run.
+MINIMIZE_SECONDS: Final = 60.0
+#: Attempts to open and boot a worker's connection before the target counts as down.
+_CONNECT_TRIES: Final = 3
+_TOO_BIG: Final = 1009
+
+
+@attrs.frozen
+class FuzzOptions:
+    """How to fuzz. ``identity`` is the prefix of the connections' identities (the URL's last
+    path segment when None); ``password`` is used for Basic auth and never reported."""
+
+    url: str
+    identity: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    insecure: bool = False
+    duration: float | None = 60.0
+    cases: int | None = None
+    seed: int = 0
+    actions: tuple[str, ...] = ()
+    connections: int = 4
+    timeout: float = 5.0
+    restart_cmd: str | None = None
+    out: Path | None = None
+    minimize: bool = True
+
+
+@attrs.define
+class Live:
+    """Numbers for a live view, updated as the run goes."""
+
+    started: float = attrs.field(factory=time.monotonic)
+    phase: str = "starting"
+    cases: int = 0
+    calls: int = 0  # CALL frames sent
+    connections: int = 0
+    restarts: int = 0
+    findings: Counter[str] = attrs.field(factory=Counter)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+@attrs.frozen
+class FuzzReport:
+    url: str
+    seed: int
+    cases: int
+    calls: int
+    elapsed_s: float
+    findings: tuple[Finding, ...]
+    probes: tuple[tuple[str, str], ...]  # (probe, what was seen)
+    restarts: int = 0
+    stopped: str = ""
+    interrupted: bool = False
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.cases / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted and not self.stopped
+
+    def to_json(self) -> dict[str, Any]:
+        from ocpp16.fuzz.reproducer import to_json
+
+        return {
+            "url": self.url,
+            "seed": self.seed,
+            "cases": self.cases,
+            "calls": self.calls,
+            "elapsedSeconds": round(self.elapsed_s, 3),
+            "casesPerSecond": round(self.cases_per_second, 1),
+            "restarts": self.restarts,
+            "complete": self.complete,
+            "stopped": self.stopped or None,
+            "interrupted": self.interrupted,
+            "probes": [{"probe": p, "observed": o} for p, o in self.probes],
+            "findingsByOracle": dict(Counter(f.oracle for f in self.findings)),
+            "findings": [{**to_json(f, self.url), "file": f.file or None} for f in self.findings],
+        }
+
+
+class FuzzInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; ``report`` holds what was found so far."""
+
+    def __init__(self, report: FuzzReport) -> None:
+        super().__init__("fuzz interrupted")
+        self.report = report
+
+
+def run_fuzz(options: FuzzOptions, live: Live | None = None) -> FuzzReport:
+    """Fuzz the central system at ``options.url``. ConnectError when it cannot be reached at
+    all; FuzzInterrupted on Ctrl-C."""
+    fuzzer = Fuzzer(options, live or Live())
+    try:
+        return asyncio.run(fuzzer.run())
+    except KeyboardInterrupt:
+        raise FuzzInterrupted(fuzzer.report(interrupted=True)) from None
+    finally:
+        if fuzzer.target is not None:
+            fuzzer.target.stop()
+
+
+def where_of(
+    url: str,
+    identity: str | None,
+    password: str | None,
+    *,
+    ca: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
+    insecure: bool = False,
+) -> tuple[Where, str]:
+    """The target (base URL, credentials, TLS) and the identity prefix for ``url``."""
+    found = endpoint(url, identity)
+    base = found.url.rsplit("/", 1)[0]
+    tls = None
+    if found.secure:
+        tls = tls_context(ca, cert, key, insecure)
+    return Where(base, password, tls), found.identity
+
+
+class Fuzzer:
+    def __init__(self, options: FuzzOptions, live: Live) -> None:
+        self.options = options
+        self.live = live
+        self.where, self.prefix = where_of(
+            options.url,
+            options.identity,
+            options.password,
+            ca=options.ca,
+            cert=options.cert,
+            key=options.key,
+            insecure=options.insecure,
+        )
+        self.actions = cp_actions(options.actions)
+        self.target: Target | None = None
+        if options.restart_cmd:
+            host, port = self.where.host_port
+            self.target = Target(options.restart_cmd, host, port)
+        self.findings: dict[tuple[str, str, str, str], Finding] = {}
+        self.probes: list[tuple[str, str]] = []
+        self.slow = SlowTracker()
+        self.other_tx: deque[tuple[str, int]] = deque(maxlen=64)
+        self.links: dict[int, Link] = {}
+        self.generation = 0  # restarts of the target so far
+        self._lock: asyncio.Lock | None = None  # made in run(), inside the event loop
+        self.next_index = 0
+        self.stopped = ""
+        self.deadline = float("inf")
+        self.started = time.monotonic()
+
+    # The run -----------------------------------------------------------------------------------
+
+    async def run(self) -> FuzzReport:
+        self._lock = asyncio.Lock()
+        o = self.options
+        if self.target is not None:
+            self.live.phase = "starting the target"
+            await self.target.start()
+        self.live.phase = "connecting"
+        first = await open_link(self.where, f"{self.prefix}-0", o.timeout)  # ConnectError: exit 3
+        await first.close()
+        self.started = time.monotonic()
+        self.live.started = self.started
+        if o.duration is not None:
+            self.deadline = self.started + o.duration
+        self.live.phase = "security probes"
+        await self._probes()
+        self.live.phase = "fuzzing"
+        workers = [asyncio.create_task(self._worker(w)) for w in range(o.connections)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        elapsed = time.monotonic() - self.started
+        if o.minimize:
+            self.live.phase = "minimizing"
+            await self._minimize_all()
+        if o.out is not None:
+            self._save_all(o.out)
+        self.live.phase = "done"
+        return self.report(elapsed=elapsed)
+
+    def report(self, interrupted: bool = False, elapsed: float | None = None) -> FuzzReport:
+        if interrupted and self.options.out is not None:
+            with contextlib.suppress(OSError):
+                self._save_all(self.options.out)
+        return FuzzReport(
+            url=self.where.base,
+            seed=self.options.seed,
+            cases=self.live.cases,
+            calls=self.live.calls,
+            elapsed_s=time.monotonic() - self.started if elapsed is None else elapsed,
+            findings=tuple(self.findings.values()),
+            probes=tuple(self.probes),
+            restarts=self.target.restarts if self.target is not None else 0,
+            stopped=self.stopped,
+            interrupted=interrupted,
+        )
+
+    def _take(self) -> int | None:
+        o = self.options
+        if self.stopped or time.monotonic() >= self.deadline:
+            return None
+        if o.cases is not None and self.next_index >= o.cases:
+            return None
+        index = self.next_index
+        self.next_index += 1
+        return index
+
+    async def _probes(self) -> None:
+        for name in PROBES:
+            if self.stopped or time.monotonic() >= self.deadline:
+                return
+            identity = f"{self.prefix}-probe"
+            try:
+                result = await run_probe(name, self.where, identity, self.options.timeout)
+            except ConnectError as exc:
+                self.probes.append((name, f"could not run: {exc}"))
+                continue
+            if result is None:
+                continue
+            self.probes.append((name, result.observed))
+            if result.found:
+                self._add(
+                    Finding(
+                        "security",
+                        "",
+                        name,
+                        "",
+                        result.observed,
+                        self.options.seed,
+                        -1,
+                        f"security probe: {name}",
+                        result.connections,
+                        probe=name,
+                    )
+                )
+
+    # Workers ------------------------------------------------------------------------------------
+
+    async def _worker(self, number: int) -> None:
+        identity = f"{self.prefix}-{number}"
+        rng = random.Random(self.options.seed * 7919 + number)
+        link: Link | None = None
+        try:
+            while (index := self._take()) is not None:
+                if link is None or link.closed:
+                    link = await self._booted(identity, rng)
+                    if link is None:
+                        return
+                    self.links[number] = link
+                case = make_case(self.options.seed, index, self.actions)
+                link = await self._run_case(number, link, case, rng)
+                self.live.cases += 1
+        finally:
+            self.links.pop(number, None)
+            if link is not None:
+                await link.close()
+
+    async def _booted(self, identity: str, rng: random.Random) -> Link | None:
+        """A new connection, booted; None when the run is over (the target is gone)."""
+        for _ in range(_CONNECT_TRIES):
+            if self.stopped:
+                return None
+            generation = self.generation
+            try:
+                link = await open_link(self.where, identity, self.options.timeout)
+            except ConnectError:
+                await self._lost_target(generation, None)
+                continue
+            reply = await boot(link, rng, self.options.timeout)
+            self.live.calls += 1
+            if reply.status == "answer":
+                return link
+            await link.close()
+            await self._lost_target(generation, None)
+        if not self.stopped:
+            self.stopped = f"{identity} could not connect and boot {_CONNECT_TRIES} times in a row"
+        return None
+
+    async def _lost_target(self, generation: int, finding: Finding | None) -> None:
+        """The target may be down: restart it (once per crash, whoever notices first)."""
+        assert self._lock is not None
+        async with self._lock:
+            if self.generation != generation or self.stopped:
+                return  # already restarted (or given up on)
+            state = await target_state(
+                self.where, f"{self.prefix}-probe", self.options.timeout, self.target
+            )
+            if state != "crashed":
+                if finding is not None:
+                    self._add(finding)
+                return
+            if finding is not None:
+                self._add(attrs.evolve(finding, oracle="crash", observed=_crash_text(finding)))
+            if self.target is None:
+                self.stopped = (
+                    "the target crashed (it refuses connections); give --restart-cmd to restart"
+                    " it and carry on"
+                )
+                return
+            try:
+                await self.target.restart()
+            except ConnectError as exc:
+                self.stopped = f"the target did not come back after a crash: {exc}"
+                return
+            self.generation += 1
+            self.live.restarts += 1
+
+    def _substitute(self, data: str | bytes, link: Link) -> str | bytes:
+        if isinstance(data, bytes) or "@tx-" not in data:
+            return data
+        own = link.transactions[-1] if link.transactions else 1
+        others = [tx for who, tx in self.other_tx if who != link.identity]
+        other = others[-1] if others else 2**31 - 2
+        return data.replace(f'"{OWN_TX}"', str(own)).replace(f'"{OTHER_TX}"', str(other))
+
+    async def _run_case(self, number: int, link: Link, case: Case, rng: random.Random) -> Link:
+        """Run ``case``; returns the worker's connection (a new one after a reconnect)."""
+        timeout = self.options.timeout
+        generation = self.generation
+        work = link
+        if case.fresh:
+            try:
+                work = await open_link(self.where, f"{link.identity}-new", timeout)
+            except ConnectError:
+                await self._lost_target(generation, None)
+                return link
+        used = [work]
+        replies: list[tuple[str, str, Reply]] = []  # (unique id, action, reply)
+        settled = True
+        last_sent: str | bytes = ""
+        for step in case.steps:
+            if step.op == "storm":
+                await self._storm(case, link.identity, generation)
+                continue
+            if step.op == "reconnect":
+                await work.close()
+                fresh = await self._booted(work.identity, rng)
+                if fresh is None:
+                    return work
+                work = fresh
+                used.append(work)
+                self.links[number] = work
+                continue
+            data = self._substitute(step.data, work)
+            sent_at = time.monotonic()
+            last_sent = data
+            if not await work.send(data):
+                break
+            self.live.calls += 1
+            settled = step.expect is not None
+            if step.expect is None:
+                continue
+            reply = await work.wait(step.expect, timeout, since=sent_at)
+            replies.append((step.expect, step.action, reply))
+            if reply.status != "answer":
+                settled = False
+                break
+        if work.transactions and (work.identity, work.transactions[-1]) not in self.other_tx:
+            self.other_tx.append((work.identity, work.transactions[-1]))
+        await self._judge(
+            case, work, used, replies,
+            settled=settled, last_sent=last_sent, generation=generation, rng=rng,
+        )  # fmt: skip
+        if case.fresh:
+            await work.close()
+            return link
+        if work.closed:
+            await work.close()
+        return work
+
+    async def _judge(
+        self,
+        case: Case,
+        work: Link,
+        used: list[Link],
+        replies: list[tuple[str, str, Reply]],
+        *,
+        settled: bool,
+        last_sent: str | bytes,
+        generation: int,
+        rng: random.Random,
+    ) -> None:
+        timeout = self.options.timeout
+        probe: Reply | None = None
+        if not work.closed and not settled:
+            probe = await heartbeat(work, rng, timeout)
+        if work.closed:
+            if work.closed_code == _TOO_BIG and len(last_sent) > BIG_FRAME:
+                return  # refusing a frame over 1 MiB by closing is the target's right
+            observed = f"the connection was closed (code {work.closed_code}) after this case"
+            await self._lost_target(generation, self._finding("dropped", case, observed, used))
+            return
+        if probe is not None and probe.status == "timeout":
+            state = await target_state(self.where, f"{self.prefix}-probe", timeout, self.target)
+            if state == "crashed":
+                finding = self._finding("crash", case, "no answer, then connections refused", used)
+                await self._lost_target(generation, finding)
+            elif state == "silent":
+                observed = "no answer on the connection; a fresh connection's Heartbeat got none"
+                self._add(self._finding("hang", case, observed, used))
+            else:
+                observed = "the connection stopped answering (a fresh connection is answered)"
+                self._add(self._finding("stall", case, observed, used))
+            await work.close()
+            return
+        for uid, action, reply in replies:
+            if reply.status == "timeout":
+                if work.wait_early(UNREADABLE_ID) is not None:
+                    continue  # refused as unreadable, under the id OCPP-J gives for that
+                observed = f"no answer to {action} within {timeout:g} s; the connection answers"
+                self._add(self._finding("unanswered", case, observed, used))
+                continue
+            self._check_answer(case, uid, action, reply, used)
+        if case.decisive is not None and case.payload is None:
+            early = work.wait_early(case.decisive)
+            if early is not None and isinstance(early, list) and early[:1] == [CALLRESULT]:
+                observed = "a CALL with a unique id over 36 characters got a CALLRESULT"
+                self._add(self._finding("accepted-invalid", case, observed, used))
+        if work.unreadable:
+            text = work.unreadable.popleft()
+            work.unreadable.clear()
+            observed = f"a frame that is not OCPP-J came back: {text[:200]!r}"
+            self._add(self._finding("invalid-answer", case, observed, used))
+
+    def _check_answer(
+        self, case: Case, uid: str, action: str, reply: Reply, used: list[Link]
+    ) -> None:
+        frame = reply.frame
+        if uid == case.decisive and case.payload is not None and frame[:1] == [CALLRESULT]:
+            bad = invalid_paths(case.action, case.payload)
+            if bad:
+                kind, path = _attribute(case, bad[0])
+                observed = f"an invalid {case.action} was answered with a CALLRESULT ({bad[0]})"
+                finding = self._finding("accepted-invalid", case, observed, used)
+                self._add(attrs.evolve(finding, kind=kind, path=path))
+                return
+        problem = answer_problem(action, frame)
+        if problem:
+            finding = self._finding("invalid-answer", case, problem, used)
+            self._add(attrs.evolve(finding, action=action, kind="", path=""))
+            return
+        slow = self.slow.slow(action, reply.elapsed)
+        if slow:
+            self._add(self._finding("slow", case, slow, used))
+
+    async def _storm(self, case: Case, identity: str, generation: int) -> None:
+        timeout = self.options.timeout
+        names = [f"{identity}-storm-{i}" for i in range(STORM_SIZE)]
+        opened = await asyncio.gather(
+            *(open_link(self.where, name, timeout) for name in names), return_exceptions=True
+        )
+        links = [x for x in opened if isinstance(x, Link)]
+        self.live.connections = len(self.links) + len(links)
+        rng = random.Random(case.index)
+        await asyncio.gather(*(boot(x, rng, timeout) for x in links))
+        self.live.calls += len(links)
+        await asyncio.gather(*(x.close() for x in links))
+        self.live.connections = len(self.links)
+        failed = [x for x in opened if isinstance(x, ConnectError)]
+        if failed and not all(isinstance(x, HandshakeError) for x in failed):
+            observed = f"{len(failed)} of {STORM_SIZE} connections opened at once failed"
+            observed += f": {failed[0]}"
+            finding = self._finding("dropped", case, observed, links)
+            await self._lost_target(generation, attrs.evolve(finding, concurrent=True))
+
+    # Findings -----------------------------------------------------------------------------------
+
+    def _finding(self, oracle: str, case: Case, observed: str, used: list[Link]) -> Finding:
+        connections = tuple(record(link) for link in used)
+        if oracle in ("crash", "dropped") and case.family != "sequence":
+            # The culprit may be another connection's last frames: keep them all, the one that
+            # saw it last (ddmin sorts them out).
+            others = tuple(record(x) for x in self.links.values() if x not in used and x.log)
+            connections = others + connections
+        return Finding(
+            oracle,
+            case.action,
+            case.kind,
+            case.path,
+            observed,
+            self.options.seed,
+            case.index,
+            case.title,
+            connections,
+        )
+
+    def _add(self, finding: Finding) -> None:
+        known = self.findings.get(finding.signature)
+        if known is None and finding.signature[0] != "security":
+            known = self._same_bug(finding)
+        if known is not None:
+            known.count += 1
+            return
+        if len(self.findings) >= MAX_FINDINGS:
+            return
+        self.findings[finding.signature] = finding
+        self.live.findings[finding.oracle] += 1
+
+    def _same_bug(self, finding: Finding) -> Finding | None:
+        """A known finding that one of this case's stacked mutations explains: the same oracle
+        and action, and the kind and path of one of the mutations (not a new bug)."""
+        if finding.case < 0:
+            return None
+        case = make_case(self.options.seed, finding.case, self.actions)
+        for mutation in case.mutations[1:]:
+            other = attrs.evolve(finding, kind=mutation.kind, path=mutation.path)
+            known = self.findings.get(other.signature)
+            if known is not None:
+                return known
+        return None
+
+    # Minimizing and saving ----------------------------------------------------------------------
+
+    async def _minimize_all(self) -> None:
+        deadline = time.monotonic() + MINIMIZE_SECONDS
+        if self.target is not None and not self.target.running:
+            try:
+                await self.target.restart()
+            except ConnectError:
+                return
+        elif self.target is None and self.stopped:
+            return  # the target is down and cannot be restarted
+        for finding in list(self.findings.values()):
+            if time.monotonic() >= deadline:
+                break
+            if finding.oracle not in MINIMIZED or finding.concurrent:
+                continue
+            if finding.oracle == "crash" and self.target is None:
+                continue  # each try would take the target down for good
+            await self._minimize(finding, deadline)
+        # Attribution may have shown two findings to be one.
+        merged: dict[tuple[str, str, str, str], Finding] = {}
+        for finding in self.findings.values():
+            known = merged.get(finding.signature)
+            if known is None:
+                merged[finding.signature] = finding
+            else:
+                known.count += finding.count
+        self.findings = merged
+
+    async def _minimize(self, finding: Finding, deadline: float) -> None:
+        identities = [c.identity for c in finding.connections]
+        items = [
+            (index, data)
+            for index, connection in enumerate(finding.connections)
+            for _, direction, data in connection.frames
+            if direction == "out"
+        ]
+        finding.original_frames = len(items)
+        budget = Budget()
+
+        async def test(subset: list[tuple[int, str | bytes]]) -> bool:
+            if time.monotonic() >= deadline:
+                return False
+            plan = [
+                (identity, [data for i, data in subset if i == index])
+                for index, identity in enumerate(identities)
+            ]
+            plan = [(identity, frames) for identity, frames in plan if frames]
+            if not plan:
+                return False
+            try:
+                seen = await observe(self.where, plan, self.options.timeout, self.target)
+            except ConnectError:
+                seen = None
+            if self.target is not None and (seen is None or seen.oracle == "crash"):
+                await self.target.restart()
+            return seen is not None and seen.oracle == finding.oracle
+
+        if not await test(items):
+            finding.observed += " (it did not happen again when replayed to minimize it)"
+            return
+        items = await self._attribute(finding, items, test)
+        items = await ddmin(items, test, budget)
+        for position in reversed(range(len(items))):
+            index, data = items[position]
+
+            async def one(text: str | bytes, position: int = position, index: int = index) -> bool:
+                return await test([*items[:position], (index, text), *items[position + 1 :]])
+
+            items[position] = (index, await shrink_frame(data, one, budget))
+        finding.connections = tuple(
+            Recorded(identity, tuple((0.0, "out", data) for i, data in items if i == index))
+            for index, identity in enumerate(identities)
+            if any(i == index for i, _ in items)
+        )
+        finding.minimized = True
+
+    async def _attribute(
+        self,
+        finding: Finding,
+        items: list[tuple[int, str | bytes]],
+        test: Callable[[list[tuple[int, str | bytes]]], Any],
+    ) -> list[tuple[int, str | bytes]]:
+        """For a case of stacked mutations: the one mutation that alone still triggers the
+        finding becomes its kind and path, and its frame replaces the case's."""
+        if finding.case < 0:
+            return items
+        case = make_case(self.options.seed, finding.case, self.actions)
+        if len(case.mutations) < 2 or case.decisive is None:
+            return items
+        sent = case.steps[0].data
+        where = [i for i, (_, data) in enumerate(items) if data == sent]
+        if not where:
+            return items
+        for mutation in case.mutations:
+            alone = mutation.alone()
+            payload = None if alone is None else apply_mutation(alone, case.base)
+            if payload is None:
+                continue
+            text = encode([CALL, case.decisive, case.action, payload])
+            trial = list(items)
+            trial[where[-1]] = (items[where[-1]][0], text)
+            if await test(trial):
+                finding.kind, finding.path = mutation.kind, mutation.path
+                return trial
+        return items
+
+    def _save_all(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        for number, finding in enumerate(self.findings.values(), 1):
+            path = out / file_name(number, finding)
+            save(finding, self.where.base, path)
+            finding.file = str(path)
+
+
+def _attribute(case: Case, bad_path: str) -> tuple[str, str]:
+    """The kind of the mutation that made ``bad_path`` invalid, and that path."""
+    for mutation in case.mutations:
+        if bad_path == mutation.path or bad_path.startswith(mutation.path + "."):
+            return mutation.kind, bad_path
+        if bad_path.startswith(mutation.path + "["):
+            return mutation.kind, bad_path
+    return case.kind, bad_path
+
+
+def _crash_text(finding: Finding) -> str:
+    return f"{finding.observed}; then the target refused connections (crashed)"
