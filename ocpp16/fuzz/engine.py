@@ -67,6 +67,9 @@ MINIMIZE_SECONDS: Final = 60.0
 #: Attempts to open and boot a worker's connection before the target counts as down.
 _CONNECT_TRIES: Final = 3
 _TOO_BIG: Final = 1009
+#: The kind in the signature of a finding made by a payload that is valid after all.
+VALID_KIND: Final = "valid payload"
+_EXIT_GRACE_S: Final = 0.1
 
 
 @attrs.frozen
@@ -358,6 +361,9 @@ class Fuzzer:
         async with self._lock:
             if self.generation != generation or self.stopped:
                 return  # already restarted (or given up on)
+            if self.target is not None:
+                # A process that exits closes its sockets a moment before it can be reaped.
+                await asyncio.sleep(_EXIT_GRACE_S)
             state = await target_state(
                 self.where, f"{self.prefix}-probe", self.options.timeout, self.target
             )
@@ -542,6 +548,10 @@ class Fuzzer:
     # Findings -----------------------------------------------------------------------------------
 
     def _finding(self, oracle: str, case: Case, observed: str, used: list[Link]) -> Finding:
+        kind, path = case.kind, case.path
+        if case.payload is not None and not invalid_paths(case.action, case.payload):
+            # The mutations left the payload valid: whatever happened, a valid CALL did it.
+            kind, path = VALID_KIND, ""
         connections = tuple(record(link) for link in used)
         if oracle in ("crash", "dropped") and case.family != "sequence":
             # The culprit may be another connection's last frames: keep them all, the one that
@@ -551,8 +561,8 @@ class Fuzzer:
         return Finding(
             oracle,
             case.action,
-            case.kind,
-            case.path,
+            kind,
+            path,
             observed,
             self.options.seed,
             case.index,
@@ -670,7 +680,7 @@ class Fuzzer:
     ) -> list[tuple[int, str | bytes]]:
         """For a case of stacked mutations: the one mutation that alone still triggers the
         finding becomes its kind and path, and its frame replaces the case's."""
-        if finding.case < 0:
+        if finding.case < 0 or finding.kind == VALID_KIND:
             return items
         case = make_case(self.options.seed, finding.case, self.actions)
         if len(case.mutations) < 2 or case.decisive is None:

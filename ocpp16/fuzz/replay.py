@@ -135,8 +135,7 @@ async def _judge(
         if reply.status == "timeout":
             return await _silent(where, link.identity, timeout, target)
     if link.closed:
-        last = frames[-1] if frames else ""
-        if link.closed_code == _TOO_BIG and len(last) > BIG_FRAME:
+        if link.closed_code == _TOO_BIG and any(len(f) > BIG_FRAME for f in frames):
             return Observation("", "closed with 1009 after a frame over 1 MiB (allowed)")
         state = await target_state(where, link.identity, timeout, target)
         if state == "crashed":
