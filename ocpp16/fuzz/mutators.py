@@ -174,10 +174,15 @@ def _pick(rng: random.Random, items: tuple[Any, ...] | list[Any]) -> Any:
 
 
 def mutate_payload(
-    action: str, payload: JSON, rng: random.Random, count: int | None = None
+    action: str,
+    payload: JSON,
+    rng: random.Random,
+    count: int | None = None,
+    kinds: tuple[str, ...] = PAYLOAD_KINDS,
 ) -> tuple[JSON, list[Applied], str | None]:
-    """A mutated copy of ``payload``, the mutations applied (1 to MAX_STACKED unless ``count``),
-    and, for a duplicate-key mutation, the frame payload as raw JSON text (else None)."""
+    """A mutated copy of ``payload``, the mutations applied (1 to MAX_STACKED unless ``count``;
+    of the ``kinds`` given), and, for a duplicate-key or deep-nesting mutation, the payload as
+    raw JSON text (else None)."""
     if count is None:
         count = 1 + int(rng.random() ** 2 * MAX_STACKED)
     changed = copy.deepcopy(payload)
@@ -185,7 +190,7 @@ def mutate_payload(
     raw: str | None = None
     for _ in range(count):
         places = [s for s in slots(action, changed) if _reachable(changed, s.steps)]
-        kind = _pick(rng, PAYLOAD_KINDS)
+        kind = _pick(rng, kinds)
         result = _mutate_one(kind, changed, places, rng)
         if result is None:
             continue
@@ -380,9 +385,12 @@ class FrameCase:
     invalid: bool = False
 
 
-def frame_mutation(action: str, payload: JSON, unique_id: str, rng: random.Random) -> FrameCase:
-    """One frame-level mutation of the CALL ``[2, unique_id, action, payload]``."""
-    kind: str = _pick(rng, FRAME_KINDS)
+def frame_mutation(
+    action: str, payload: JSON, unique_id: str, rng: random.Random, kind: str | None = None
+) -> FrameCase:
+    """One frame-level mutation (of ``kind``, else a random one) of the CALL
+    ``[2, unique_id, action, payload]``."""
+    kind = kind or _pick(rng, FRAME_KINDS)
     call = [CALL, unique_id, action, payload]
     frames, expect, invalid = _frame(kind, call, unique_id, rng)
     return FrameCase(frames, expect, kind, invalid)
