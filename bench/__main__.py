@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("messages", "transport", "check", "serve_scale")
+BENCHMARKS = ("messages", "transport", "check", "serve_scale", "fuzz")
 
 
 def main() -> int:

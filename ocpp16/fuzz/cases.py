@@ -57,6 +57,8 @@ SEQUENCES: Final = (
     "connection storm",
 )
 
+#: The share of connection storms among the draws that pick one.
+_STORM_SHARE: Final = 0.25
 # How often each family is drawn.
 _FAMILIES: Final = (("payload", 0.70), ("frame", 0.15), ("sequence", 0.15))
 
@@ -128,7 +130,10 @@ def make_case(seed: int, index: int, actions: tuple[str, ...]) -> Case:
         return _payload_case(index, action, rng)
     if family == "frame":
         return _frame_case(index, action, rng)
-    return sequence_case(index, SEQUENCES[int(rng.random() * len(SEQUENCES))], actions, rng)
+    name = SEQUENCES[int(rng.random() * len(SEQUENCES))]
+    if name == "connection storm" and rng.random() >= _STORM_SHARE:
+        name = "calls in flight"  # a storm costs STORM_SIZE handshakes: drawn less often
+    return sequence_case(index, name, actions, rng)
 
 
 def _payload_case(index: int, action: str, rng: random.Random) -> Case:

@@ -70,6 +70,8 @@ _TOO_BIG: Final = 1009
 #: The kind in the signature of a finding made by a payload that is valid after all.
 VALID_KIND: Final = "valid payload"
 _EXIT_GRACE_S: Final = 0.1
+#: A frame to replay: (connection number, seconds since that connection opened, frame).
+Item = tuple[int, float, str | bytes]
 
 
 @attrs.frozen
@@ -423,7 +425,9 @@ class Fuzzer:
                 used.append(work)
                 self.links[number] = work
                 continue
-            data = self._substitute(step.data, work)
+            data = step.data
+            if case.family == "sequence":  # only they carry transaction placeholders
+                data = self._substitute(data, work)
             sent_at = time.monotonic()
             last_sent = data
             if not await work.send(data):
@@ -626,20 +630,21 @@ class Fuzzer:
 
     async def _minimize(self, finding: Finding, deadline: float) -> None:
         identities = [c.identity for c in finding.connections]
-        items = [
-            (index, data)
+        # (connection, seconds since it opened, frame): the frames sent, in order.
+        items: list[Item] = [
+            (index, at, data)
             for index, connection in enumerate(finding.connections)
-            for _, direction, data in connection.frames
+            for at, direction, data in connection.frames
             if direction == "out"
         ]
         finding.original_frames = len(items)
         budget = Budget()
 
-        async def test(subset: list[tuple[int, str | bytes]]) -> bool:
+        async def test(subset: list[Item]) -> bool:
             if time.monotonic() >= deadline:
                 return False
             plan = [
-                (identity, [data for i, data in subset if i == index])
+                (identity, [data for i, _, data in subset if i == index])
                 for index, identity in enumerate(identities)
             ]
             plan = [(identity, frames) for identity, frames in plan if frames]
@@ -659,25 +664,26 @@ class Fuzzer:
         items = await self._attribute(finding, items, test)
         items = await ddmin(items, test, budget)
         for position in reversed(range(len(items))):
-            index, data = items[position]
+            index, at, data = items[position]
 
-            async def one(text: str | bytes, position: int = position, index: int = index) -> bool:
-                return await test([*items[:position], (index, text), *items[position + 1 :]])
+            async def one(text: str | bytes, position: int = position) -> bool:
+                index, at, _ = items[position]
+                return await test([*items[:position], (index, at, text), *items[position + 1 :]])
 
-            items[position] = (index, await shrink_frame(data, one, budget))
+            items[position] = (index, at, await shrink_frame(data, one, budget))
         finding.connections = tuple(
-            Recorded(identity, tuple((0.0, "out", data) for i, data in items if i == index))
+            Recorded(identity, tuple((at, "out", data) for i, at, data in items if i == index))
             for index, identity in enumerate(identities)
-            if any(i == index for i, _ in items)
+            if any(item[0] == index for item in items)
         )
         finding.minimized = True
 
     async def _attribute(
         self,
         finding: Finding,
-        items: list[tuple[int, str | bytes]],
-        test: Callable[[list[tuple[int, str | bytes]]], Any],
-    ) -> list[tuple[int, str | bytes]]:
+        items: list[Item],
+        test: Callable[[list[Item]], Any],
+    ) -> list[Item]:
         """For a case of stacked mutations: the one mutation that alone still triggers the
         finding becomes its kind and path, and its frame replaces the case's."""
         if finding.case < 0 or finding.kind == VALID_KIND:
@@ -686,7 +692,7 @@ class Fuzzer:
         if len(case.mutations) < 2 or case.decisive is None:
             return items
         sent = case.steps[0].data
-        where = [i for i, (_, data) in enumerate(items) if data == sent]
+        where = [i for i, (_, _, data) in enumerate(items) if data == sent]
         if not where:
             return items
         for mutation in case.mutations:
@@ -696,7 +702,8 @@ class Fuzzer:
                 continue
             text = encode([CALL, case.decisive, case.action, payload])
             trial = list(items)
-            trial[where[-1]] = (items[where[-1]][0], text)
+            index, at, _ = items[where[-1]]
+            trial[where[-1]] = (index, at, text)
             if await test(trial):
                 finding.kind, finding.path = mutation.kind, mutation.path
                 return trial

@@ -31,8 +31,11 @@ from typing import Any, Final
 
 import attrs
 
+from ocpp16._dispatch import _has_null as has_null
 from ocpp16._generated.actions import ACTIONS
+from ocpp16._model import Model
 from ocpp16._violations import violations
+from ocpp16.errors import ValidationError
 from ocpp16.frames import CALLERROR, CALLRESULT
 from ocpp16.readings import errata_values, generic_path
 
@@ -105,8 +108,21 @@ class Finding:
 def invalid_paths(action: str, payload: Any) -> list[str]:
     """The paths where ``payload`` breaks ``action``'s request schema; values that only one
     reading of the spec allows (the errata's units) are not violations here."""
-    found = violations(payload, ACTIONS[action].request)
+    cls = ACTIONS[action].request
+    if _parses(payload, cls):
+        return []
+    found = violations(payload, cls)
     return [v.path for v in found if not _reading_allows(action, payload, v.path)]
+
+
+def _parses(payload: Any, cls: type[Model]) -> bool:
+    """The fast path: ``from_dict`` accepts it and it holds no null (which ``from_dict`` takes
+    for an absent optional field, but the schemas forbid)."""
+    try:
+        cls.from_dict(payload)
+    except (ValidationError, ValueError, TypeError, RecursionError):
+        return False  # violations() says where
+    return not has_null(payload)
 
 
 def _reading_allows(action: str, payload: Any, path: str) -> bool:
@@ -138,6 +154,8 @@ def answer_problem(action: str, frame: Any) -> str | None:
         return "the answer is neither a CALLRESULT nor a CALLERROR of the right length"
     known = ACTIONS.get(action)
     if known is None:
+        return None
+    if _parses(frame[2], known.response):
         return None
     found = violations(frame[2], known.response)
     if found:
