@@ -45,7 +45,7 @@ from ocpp16.fuzz.oracles import (
 from ocpp16.fuzz.probe import boot, heartbeat, target_state
 from ocpp16.fuzz.replay import BIG_FRAME, observe
 from ocpp16.fuzz.reproducer import file_name, save
-from ocpp16.fuzz.security import PROBES, record, run_probe
+from ocpp16.fuzz.security import PROBES, RECORD_BYTES, record, run_probe
 from ocpp16.fuzz.target import Target
 from ocpp16.fuzz.wire import UNREADABLE_ID, Link, Reply, Where, open_link
 from ocpp16.transport import endpoint, tls_context
@@ -60,8 +60,9 @@ __all__ = [
     "run_fuzz",
 ]
 
-#: Distinct findings kept; more are counted, not stored.
-MAX_FINDINGS: Final = 200
+#: Distinct findings kept (each holds at most a few RECORD_BYTES of frames); more are
+#: counted, not stored.
+MAX_FINDINGS: Final = 100
 #: Seconds the minimization of all findings may take after the run.
 MINIMIZE_SECONDS: Final = 60.0
 #: Attempts to open and boot a worker's connection before the target counts as down.
@@ -560,7 +561,10 @@ class Fuzzer:
         if oracle in ("crash", "dropped") and case.family != "sequence":
             # The culprit may be another connection's last frames: keep them all, the one that
             # saw it last (ddmin sorts them out).
-            others = tuple(record(x) for x in self.links.values() if x not in used and x.log)
+            budget = RECORD_BYTES // max(len(self.links), 1)
+            others = tuple(
+                record(x, budget=budget) for x in self.links.values() if x not in used and x.log
+            )
             connections = others + connections
         return Finding(
             oracle,

@@ -26,9 +26,11 @@ from ocpp16.fuzz.oracles import Recorded
 from ocpp16.fuzz.probe import boot, heartbeat
 from ocpp16.fuzz.wire import Link, Where, open_link
 
-__all__ = ["PROBES", "THROTTLE_ATTEMPTS", "ProbeResult", "run_probe"]
+__all__ = ["PROBES", "RECORD_BYTES", "THROTTLE_ATTEMPTS", "ProbeResult", "record", "run_probe"]
 
 PROBES: Final = ("no credentials", "wrong password", "auth not throttled", "second connection")
+#: Bytes of frames one connection's record holds at most (the last ones are kept).
+RECORD_BYTES: Final = 4 * 1024 * 1024
 #: Wrong passwords tried in a row by the throttling probe.
 THROTTLE_ATTEMPTS: Final = 10
 #: Seconds the second-connection probe waits for the central system to act on the first one.
@@ -43,8 +45,16 @@ class ProbeResult:
     connections: tuple[Recorded, ...] = ()
 
 
-def record(link: Link, auth: str = "given") -> Recorded:
-    return Recorded(link.identity, tuple((f.at, f.direction, f.data) for f in link.log), auth)
+def record(link: Link, auth: str = "given", budget: int = RECORD_BYTES) -> Recorded:
+    """The frames of ``link`` for a reproducer: the last ones, within ``budget`` bytes (the
+    last frame always)."""
+    kept: list[tuple[float, str, str | bytes]] = []
+    for frame in reversed(link.log):
+        budget -= len(frame.data)
+        if budget < 0 and kept:
+            break
+        kept.append((frame.at, frame.direction, frame.data))
+    return Recorded(link.identity, tuple(reversed(kept)), auth)
 
 
 async def run_probe(name: str, where: Where, identity: str, timeout: float) -> ProbeResult | None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import json
+import os
 import random
 import ssl
 import time
@@ -34,6 +36,8 @@ __all__ = ["LOG_FRAMES", "UNREADABLE_ID", "Link", "Logged", "Reply", "Where", "o
 LOG_FRAMES: Final = 64
 #: Answers to other unique ids kept while waiting for one.
 _EARLY: Final = 64
+#: Characters (bytes) of a received frame kept in the log.
+_LOGGED_IN: Final = 4096
 #: The unique id of a CALLERROR answering a frame whose own id could not be read.
 UNREADABLE_ID: Final = "-1"
 #: Appended to the password (or used alone) by the wrong-password probes.
@@ -143,7 +147,9 @@ class Link:
                 elapsed = time.monotonic() - started
                 return Reply("closed", elapsed=elapsed, close_code=self.closed_code)
             now = time.monotonic()
-            self._note("in", message)
+            # What came in is logged for the record only: cut, so a hostile peer's big frames
+            # are not kept 64 at a time.
+            self._note("in", message[:_LOGGED_IN])
             text = message if isinstance(message, str) else message.decode("utf-8", "replace")
             frame = _parse(text)
             if not isinstance(frame, list) or len(frame) < 3 or frame[0] not in (2, 3, 4):
@@ -158,6 +164,8 @@ class Link:
             if unique_id in ("*", answer_id) or (answer_id == UNREADABLE_ID and frame[0] == 4):
                 self._remember(frame)
                 return Reply("answer", frame, now - started, text=text)
+            if len(text) > _LOGGED_IN:  # only its kind is ever looked at later
+                frame, text = frame[:2], text[:_LOGGED_IN]
             self._early[answer_id] = (frame, text, now)
             while len(self._early) > _EARLY:
                 self._early.popitem(last=False)
@@ -242,7 +250,9 @@ async def open_link(
     except TimeoutError:
         raise ConnectError(f"{url}: no connection within {timeout:g} s") from None
     except OSError as exc:
-        raise RefusedError(f"{url}: {exc.strerror or exc}") from None
+        refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
+        why = "connection refused" if refused else os.strerror(exc.errno) if exc.errno else exc
+        raise RefusedError(f"cannot connect to {url}: {why}") from None
     if ws.subprotocol != SUBPROTOCOL:
         await ws.close()
         raise ConnectError(f"{url}: the server did not agree to {SUBPROTOCOL}")

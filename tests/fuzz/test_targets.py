@@ -242,3 +242,35 @@ def test_replay_of_a_fixed_bug_says_so_and_exits_0(tmp_path: Path) -> None:
         fixed.stop()
     assert code == 0, output
     assert output.startswith("NOT REPRODUCED dropped")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["fuzz", "ws://127.0.0.1:1/ocpp/fz", "--cases", "1", "--timeout", "2"], 3, "refused"),
+        (["fuzz", "ws://h/ocpp/fz", "--json", "/no/such/dir/r.json"], 2, "no such directory"),
+        (["fuzz", "ws://h/ocpp/fz", "--actions", "Reset"], 2, "sent by the central system"),
+        (["fuzz", "ws://h/ocpp/fz", "--actions", ","], 2, "no action named"),
+        (["fuzz", "ftp://h/ocpp/fz"], 2, "invalid URL"),
+        (["fuzz", "ws://h/ocpp/fz", "--restart-cmd", "'unclosed"], 2, "--restart-cmd"),
+        (["replay", "/no/such/file.json", "ws://h/ocpp"], 2, "cannot read"),
+    ],
+)
+def test_bad_input_and_an_unreachable_target_are_one_line(
+    args: list[str], code: int, message: str
+) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == code, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ocpp16: error:"), result.output
+    assert message in lines[0]
+
+
+def test_a_restart_command_that_exits_is_exit_3_and_leaves_nothing_running() -> None:
+    port = _free_port()
+    command = f"{sys.executable} -c 'raise SystemExit(4)'"
+    result = runner.invoke(
+        app, ["fuzz", f"ws://127.0.0.1:{port}/ocpp/fz", "--cases", "1", "--restart-cmd", command]
+    )
+    assert result.exit_code == 3, result.output
+    assert "the target exited with code 4" in result.output
