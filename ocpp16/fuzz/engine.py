@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
+import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -348,6 +350,7 @@ class Fuzzer:
             except ConnectError:
                 await self._lost_target(generation, None)
                 continue
+            link.generation = generation
             reply = await boot(link, rng, self.options.timeout)
             self.live.calls += 1
             if reply.status == "answer":
@@ -401,7 +404,9 @@ class Fuzzer:
     async def _run_case(self, number: int, link: Link, case: Case, rng: random.Random) -> Link:
         """Run ``case``; returns the worker's connection (a new one after a reconnect)."""
         timeout = self.options.timeout
-        generation = self.generation
+        # A connection opened before the last restart died with the target: what it sees
+        # now is no news (the crash was reported by whoever saw it first).
+        generation = link.generation
         work = link
         if case.fresh:
             try:
@@ -681,6 +686,26 @@ class Fuzzer:
             if any(item[0] == index for item in items)
         )
         finding.minimized = True
+        if items:
+            self._reattribute(finding, items[-1][2])
+
+    def _reattribute(self, finding: Finding, last: str | bytes) -> None:
+        """Name the finding after the case whose frame is the last one left: with several
+        connections, the frame that does it may come from another case than the one that saw
+        it (its unique id says which)."""
+        sent = _case_of(last)
+        if sent is None:
+            return
+        index, payload = sent
+        case = make_case(self.options.seed, index, self.actions)
+        if case.family != "payload" or case.action != finding.action:
+            return
+        if not invalid_paths(case.action, case.payload):
+            kind, path = VALID_KIND, ""
+        else:  # the first of its mutations whose place the minimized payload still has
+            kept = [m for m in case.mutations if _holds(payload, m.path)]
+            kind, path = (kept[0].kind, kept[0].path) if kept else (case.kind, case.path)
+        finding.case, finding.title, finding.kind, finding.path = index, case.title, kind, path
 
     async def _attribute(
         self,
@@ -729,6 +754,38 @@ def _attribute(case: Case, bad_path: str) -> tuple[str, str]:
         if bad_path.startswith(mutation.path + "["):
             return mutation.kind, bad_path
     return case.kind, bad_path
+
+
+_CASE_ID: Final = re.compile(r"([0-9a-f]+)-[0-9a-f]{12}$")
+
+
+def _holds(payload: Any, path: str) -> bool:
+    node = payload
+    for part in path[2:].replace("[", ".[").split("."):
+        if not part:
+            continue
+        if part.startswith("["):
+            index = int(part[1:-1])
+            if not isinstance(node, list) or index >= len(node):
+                return False
+            node = node[index]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+def _case_of(frame: str | bytes) -> tuple[int, Any] | None:
+    """(case number, payload) of a CALL the cases made, from its unique id."""
+    try:
+        parsed = json.loads(frame)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+    if not (isinstance(parsed, list) and len(parsed) == 4 and isinstance(parsed[1], str)):
+        return None
+    match = _CASE_ID.match(parsed[1])
+    return None if match is None else (int(match.group(1), 16), parsed[3])
 
 
 def _crash_text(finding: Finding) -> str:

@@ -101,6 +101,7 @@ class Link:
         self._early: OrderedDict[str, tuple[Any, str, float]] = OrderedDict()
         self.closed_code: int | None = None
         self.closed = False
+        self.generation = 0  # the run's count of target restarts when this was opened
 
     def _note(self, direction: str, data: str | bytes) -> None:
         self.log.append(Logged(time.monotonic() - self.opened, direction, data))
