@@ -563,7 +563,7 @@ class Fuzzer:
             # The mutations left the payload valid: whatever happened, a valid CALL did it.
             kind, path = VALID_KIND, ""
         connections = tuple(record(link) for link in used)
-        if oracle in ("crash", "dropped") and case.family != "sequence":
+        if oracle in ("crash", "dropped"):
             # The culprit may be another connection's last frames: keep them all, the one that
             # saw it last (ddmin sorts them out).
             budget = RECORD_BYTES // max(len(self.links), 1)
@@ -698,14 +698,16 @@ class Fuzzer:
             return
         index, payload = sent
         case = make_case(self.options.seed, index, self.actions)
-        if case.family != "payload" or case.action != finding.action:
+        if case.family != "payload":
             return
         if not invalid_paths(case.action, case.payload):
             kind, path = VALID_KIND, ""
-        else:  # the first of its mutations whose place the minimized payload still has
+        else:  # the last of its mutations (it overwrote the others at its place) whose place
+            # the minimized payload still has
             kept = [m for m in case.mutations if _holds(payload, m.path)]
-            kind, path = (kept[0].kind, kept[0].path) if kept else (case.kind, case.path)
-        finding.case, finding.title, finding.kind, finding.path = index, case.title, kind, path
+            kind, path = (kept[-1].kind, kept[-1].path) if kept else (case.kind, case.path)
+        finding.case, finding.title, finding.action = index, case.title, case.action
+        finding.kind, finding.path = kind, path
 
     async def _attribute(
         self,
