@@ -331,6 +331,7 @@ class Fuzzer:
                     if link is None:
                         return
                     self.links[number] = link
+                    self.live.connections = len(self.links)
                 case = make_case(self.options.seed, index, self.actions)
                 link = await self._run_case(number, link, case, rng)
                 self.live.cases += 1
