@@ -325,9 +325,17 @@ def _structure(
         items = parent[slot.steps[-1]]
         size = _pick(rng, (0, 1, MANY_ITEMS))
         item = items[0] if isinstance(items, list) and items else "x"
-        parent[slot.steps[-1]] = [item] * size  # one item, shared: cheap to build and send
         detail = f"{size} elements"
-        return payload, Applied("structure", slot.path, detail, "set", [item] * size), None
+        if size < MANY_ITEMS:
+            parent[slot.steps[-1]] = [item] * size
+            return payload, Applied("structure", slot.path, detail, "set", [item] * size), None
+        # Built as text from the item's text (encoding 10,000 objects one by one is slow); no
+        # schema bounds the number of items, so one item stands in for the schema check.
+        parent[slot.steps[-1]] = _MANY
+        many = "[" + ",".join([_dumps(item)] * size) + "]"
+        text = _dumps(payload).replace(json.dumps(_MANY), many, 1)
+        parent[slot.steps[-1]] = [item]
+        return payload, Applied("structure", slot.path, detail, "raw"), text
     slot = _pick(rng, present)
     parent = _parent(payload, slot.steps)
     if op == "missing":
@@ -338,6 +346,7 @@ def _structure(
 
 
 _DEEP: Final = "@fuzz-deep@"
+_MANY: Final = "@fuzz-many@"
 _DUMPS: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 
 
@@ -428,7 +437,9 @@ def _frame(
     elif kind == "not JSON":
         frames = (encode(call)[:-3] + "\x00{,",)
     elif kind == "huge frame":
-        frames = (encode([CALL, uid, call[2], {**call[3], "fuzzPad": "x" * HUGE_FRAME_BYTES}]),)
+        # Padded as text: encoding a 1.5 MiB string costs more than building it.
+        text = encode([CALL, uid, call[2], {**call[3], "fuzzPad": _MANY}])
+        frames = (text.replace(json.dumps(_MANY), '"' + "x" * HUGE_FRAME_BYTES + '"', 1),)
     elif kind == "binary frame":
         frames = (encode(call).encode("utf-8"),)
     else:  # action unknown
