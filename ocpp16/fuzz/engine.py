@@ -65,6 +65,8 @@ __all__ = [
 #: Distinct findings kept (each holds at most a few RECORD_BYTES of frames); more are
 #: counted, not stored.
 MAX_FINDINGS: Final = 100
+#: Unexpected errors of the fuzzer itself kept for the report.
+MAX_INTERNAL_ERRORS: Final = 10
 #: Seconds the minimization of all findings may take after the run.
 MINIMIZE_SECONDS: Final = 60.0
 #: Attempts to open and boot a worker's connection before the target counts as down.
@@ -129,6 +131,7 @@ class FuzzReport:
     restarts: int = 0
     stopped: str = ""
     interrupted: bool = False
+    internal_errors: tuple[str, ...] = ()  # defects of the fuzzer itself, if any
 
     @property
     def cases_per_second(self) -> float:
@@ -153,6 +156,7 @@ class FuzzReport:
             "stopped": self.stopped or None,
             "interrupted": self.interrupted,
             "probes": [{"probe": p, "observed": o} for p, o in self.probes],
+            "internalErrors": list(self.internal_errors),
             "findingsByOracle": dict(Counter(f.oracle for f in self.findings)),
             "findings": [{**to_json(f, self.url), "file": f.file or None} for f in self.findings],
         }
@@ -218,6 +222,7 @@ class Fuzzer:
             self.target = Target(options.restart_cmd, host, port)
         self.findings: dict[tuple[str, str, str, str], Finding] = {}
         self.probes: list[tuple[str, str]] = []
+        self.internal_errors: list[str] = []
         self.slow = SlowTracker()
         self.other_tx: deque[tuple[str, int]] = deque(maxlen=64)
         self.links: dict[int, Link] = {}
@@ -277,6 +282,7 @@ class Fuzzer:
             restarts=self.target.restarts if self.target is not None else 0,
             stopped=self.stopped,
             interrupted=interrupted,
+            internal_errors=tuple(self.internal_errors),
         )
 
     def _take(self) -> int | None:
@@ -333,7 +339,13 @@ class Fuzzer:
                     self.links[number] = link
                     self.live.connections = len(self.links)
                 case = make_case(self.options.seed, index, self.actions)
-                link = await self._run_case(number, link, case, rng)
+                try:
+                    link = await self._run_case(number, link, case, rng)
+                except Exception as exc:  # a defect of ours: noted, the run goes on
+                    if len(self.internal_errors) < MAX_INTERNAL_ERRORS:
+                        self.internal_errors.append(f"case {index}: {exc!r}"[:300])
+                    await link.close()
+                    link = None
                 self.live.cases += 1
         finally:
             self.links.pop(number, None)

@@ -198,7 +198,7 @@ class Link:
         try:
             async with asyncio.timeout(2):
                 await self.ws.close()
-        except (TimeoutError, OSError, ConnectionClosed):
+        except Exception:
             self.ws.transport.abort()
 
 
