@@ -198,7 +198,7 @@ class Link:
         try:
             async with asyncio.timeout(2):
                 await self.ws.close()
-        except Exception:
+        except Exception:  # closing is best effort: whatever went wrong, abort
             self.ws.transport.abort()
 
 

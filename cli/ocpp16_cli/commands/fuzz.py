@@ -256,6 +256,8 @@ def _print_report(report: FuzzReport) -> None:
         if finding.file:
             detail += f"; {printable(finding.file)}"
         console.print(Text(detail))
+    for error in report.internal_errors:
+        console.print(Text(f"internal error of the fuzzer (please report): {printable(error)}"))
     console.print()
     if report.stopped:
         console.print(Text.assemble(("STOPPED", "red"), f" {printable(report.stopped)}"))
