@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,8 @@ def _fuzz(url: str, tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], st
     report = tmp_path / "report.json"
     result = runner.invoke(
         app,
-        ["fuzz", url, "--out", str(tmp_path / "found"), "--json", str(report), "--duration",
+        ["fuzz", url, "--out", str(tmp_path / "found"), "--json", str(report),
+         "--junit", str(tmp_path / "junit.xml"), "--duration",
          "30", "--connections", "2", "--timeout", "0.5", *args],
     )  # fmt: skip
     data = json.loads(report.read_text(encoding="ascii")) if report.exists() else {}
@@ -194,6 +196,10 @@ def test_a_bug_is_found_and_its_reproducer_replays(
     code, output = _replay(finding["file"], running.url, *password)
     assert code == 1, output
     assert output.startswith(f"REPRODUCED {oracle}")
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    failed = {c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None}
+    assert oracle in failed
 
 
 def test_a_dropped_connection_is_minimized_to_the_call_that_drops_it(tmp_path: Path) -> None:
