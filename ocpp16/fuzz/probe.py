@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from ocpp16._generated.boot_notification import BootNotificationRequest
-from ocpp16.errors import ConnectError, HandshakeError
+from ocpp16.errors import ConnectError, HandshakeError, RefusedError
 from ocpp16.frames import CALL
 from ocpp16.fuzz.mutators import encode
 from ocpp16.fuzz.target import Target, accepts_connections
@@ -37,8 +37,9 @@ async def heartbeat(link: Link, rng: random.Random, timeout: float) -> Reply:
 
 
 async def target_state(where: Where, identity: str, timeout: float, target: Target | None) -> str:
-    """ "crashed" (the process exited, or connections are refused), "silent" (a fresh connection
-    opens but its Heartbeat gets no answer) or "alive"."""
+    """What the target is like now: "crashed" (its process exited, or connections are refused),
+    "silent" (a fresh connection does not open in time, or its Heartbeat gets no answer) or
+    "alive"."""
     if target is not None and not target.running:
         return "crashed"
     host, port = where.host_port
@@ -48,8 +49,10 @@ async def target_state(where: Where, identity: str, timeout: float, target: Targ
         link = await open_link(where, identity, timeout)
     except HandshakeError:
         return "alive"  # it answers HTTP, it refuses this identity: not a crash
-    except ConnectError:
+    except RefusedError:
         return "crashed"
+    except ConnectError:  # TCP is accepted, the upgrade never completes
+        return "silent"
     try:
         reply = await heartbeat(link, random.Random(), timeout)
     finally:
