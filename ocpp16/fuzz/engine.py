@@ -392,19 +392,29 @@ class Fuzzer:
                 return
             if finding is not None:
                 self._add(attrs.evolve(finding, oracle="crash", observed=_crash_text(finding)))
-            if self.target is None:
-                self.stopped = (
-                    "the target crashed (it refuses connections); give --restart-cmd to restart"
-                    " it and carry on"
-                )
-                return
-            try:
-                await self.target.restart()
-            except ConnectError as exc:
-                self.stopped = f"the target did not come back after a crash: {exc}"
-                return
-            self.generation += 1
-            self.live.restarts += 1
+            await self._restart_or_stop("crashed (it refuses connections)")
+
+    async def _hung(self, generation: int, finding: Finding) -> None:
+        """The whole target stopped answering: restart it, or end the run."""
+        assert self._lock is not None
+        async with self._lock:
+            if self.generation != generation or self.stopped:
+                return  # seen and dealt with by another connection
+            self._add(finding)
+            await self._restart_or_stop("hung (a fresh connection gets no answer)")
+
+    async def _restart_or_stop(self, what: str) -> None:
+        """With --restart-cmd, restart the target; without, end the run. Under the lock."""
+        if self.target is None:
+            self.stopped = f"the target {what}; give --restart-cmd to restart it and carry on"
+            return
+        try:
+            await self.target.restart()
+        except ConnectError as exc:
+            self.stopped = f"the target did not come back after a restart: {exc}"
+            return
+        self.generation += 1
+        self.live.restarts += 1
 
     def _substitute(self, data: str | bytes, link: Link) -> str | bytes:
         if isinstance(data, bytes) or "@tx-" not in data:
@@ -502,7 +512,7 @@ class Fuzzer:
                 await self._lost_target(generation, finding)
             elif state == "silent":
                 observed = "no answer on the connection; a fresh connection's Heartbeat got none"
-                self._add(self._finding("hang", case, observed, used))
+                await self._hung(generation, self._finding("hang", case, observed, used))
             else:
                 observed = "the connection stopped answering (a fresh connection is answered)"
                 self._add(self._finding("stall", case, observed, used))
@@ -637,7 +647,7 @@ class Fuzzer:
                 break
             if finding.oracle not in MINIMIZED or finding.concurrent:
                 continue
-            if finding.oracle == "crash" and self.target is None:
+            if finding.oracle in ("crash", "hang") and self.target is None:
                 continue  # each try would take the target down for good
             await self._minimize(finding, deadline)
         # Attribution may have shown two findings to be one.
@@ -676,7 +686,7 @@ class Fuzzer:
                 seen = await observe(self.where, plan, self.options.timeout, self.target)
             except ConnectError:
                 seen = None
-            if self.target is not None and (seen is None or seen.oracle == "crash"):
+            if self.target is not None and (seen is None or seen.oracle in ("crash", "hang")):
                 await self.target.restart()
             return seen is not None and seen.oracle == finding.oracle
 

@@ -9,6 +9,7 @@ systems have had:
 - ``drop``: a NUL character in an idTag closes the connection;
 - ``takeover``: a second connection with the same identity closes the first;
 - ``wrong-password``: any password is accepted (a missing one is still refused);
+- ``freeze``: a DataTransfer whose messageId holds a format string blocks the whole process;
 - ``good``: no bug at all.
 
 It prints ``PORT n`` once it listens (port 0 picks a free one) and runs until killed.
@@ -21,6 +22,7 @@ import itertools
 import os
 import re
 import sys
+import time
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -55,6 +57,8 @@ def build(mode: str) -> CentralSystem:
         for key, text in _strings(event.frame):
             if mode == "crash" and _FAR_YEAR.match(text):
                 os._exit(3)  # the bug: an unhandled overflow takes the process down
+            if mode == "freeze" and key == "messageId" and "%n" in text:
+                time.sleep(3600)  # the bug: blocking work in the event loop stops everything
             if mode == "drop" and key == "idTag" and "\x00" in text:
                 session = cs.sessions.get(event.identity)
                 if session is not None:

@@ -280,3 +280,27 @@ def test_a_restart_command_that_exits_is_exit_3_and_leaves_nothing_running() -> 
     )
     assert result.exit_code == 3, result.output
     assert "the target exited with code 4" in result.output
+
+
+def test_a_hang_ends_the_run_without_a_restart_command_and_replays(tmp_path: Path) -> None:
+    frozen = Running("freeze")
+    try:
+        code, data, output = _fuzz(
+            frozen.url, tmp_path, "--actions", "DataTransfer", "--cases", "300", "--seed", "10"
+        )
+    finally:
+        frozen.stop()
+    assert code == 1, output
+    (hang,) = _findings(data, "hang")
+    # A format string is a valid messageId: the payload is valid, its title says what it held.
+    assert (hang["action"], hang["kind"], hang["path"]) == ("DataTransfer", "valid payload", "")
+    assert "$.messageId: format string" in hang["title"]
+    assert data["stopped"].startswith("the target hung"), data["stopped"]
+    assert "STOPPED the target hung" in output
+    again = Running("freeze")
+    try:
+        code, output = _replay(hang["file"], again.url)
+    finally:
+        again.stop()
+    assert code == 1, output
+    assert output.startswith("REPRODUCED hang DataTransfer valid payload")
