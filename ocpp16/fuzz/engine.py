@@ -74,7 +74,6 @@ _CONNECT_TRIES: Final = 3
 _TOO_BIG: Final = 1009
 #: The kind in the signature of a finding made by a payload that is valid after all.
 VALID_KIND: Final = "valid payload"
-_EXIT_GRACE_S: Final = 0.1
 #: A frame to replay: (connection number, seconds since that connection opened, frame).
 Item = tuple[int, float, str | bytes]
 
@@ -380,9 +379,6 @@ class Fuzzer:
         async with self._lock:
             if self.generation != generation or self.stopped:
                 return  # already restarted (or given up on)
-            if self.target is not None:
-                # A process that exits closes its sockets a moment before it can be reaped.
-                await asyncio.sleep(_EXIT_GRACE_S)
             state = await target_state(
                 self.where, f"{self.prefix}-probe", self.options.timeout, self.target
             )

@@ -6,7 +6,9 @@ refuses new connections (or whose ``--restart-cmd`` process exited) has crashed.
 
 from __future__ import annotations
 
+import asyncio
 import random
+from typing import Final
 
 from ocpp16._generated.boot_notification import BootNotificationRequest
 from ocpp16.errors import ConnectError, HandshakeError, RefusedError
@@ -15,7 +17,10 @@ from ocpp16.fuzz.mutators import encode
 from ocpp16.fuzz.target import Target, accepts_connections
 from ocpp16.fuzz.wire import Link, Reply, Where, open_link
 
-__all__ = ["boot", "heartbeat", "new_uid", "target_state"]
+__all__ = ["EXIT_GRACE_S", "boot", "heartbeat", "new_uid", "target_state"]
+
+#: Seconds a lost connection is given before asking whether the target is still there.
+EXIT_GRACE_S: Final = 0.2
 
 
 def new_uid(rng: random.Random, tag: str) -> str:
@@ -40,6 +45,9 @@ async def target_state(where: Where, identity: str, timeout: float, target: Targ
     """What the target is like now: "crashed" (its process exited, or connections are refused),
     "silent" (a fresh connection does not open in time, or its Heartbeat gets no answer) or
     "alive"."""
+    # A process that dies drops its connections a moment before its listening socket goes
+    # and before it can be reaped: asked at once, it would look alive.
+    await asyncio.sleep(EXIT_GRACE_S)
     if target is not None and not target.running:
         return "crashed"
     host, port = where.host_port

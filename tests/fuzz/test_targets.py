@@ -104,7 +104,7 @@ def test_a_crash_is_found_restarted_minimized_to_one_call_and_replayed(tmp_path:
     url = f"ws://127.0.0.1:{port}/ocpp/fz"
     command = " ".join(_command("crash", port))
     code, data, output = _fuzz(
-        url, tmp_path, "--actions", "StartTransaction", "--cases", "150", "--seed", "1",
+        url, tmp_path, "--actions", "StartTransaction", "--cases", "60", "--seed", "1",
         "--restart-cmd", command,
     )  # fmt: skip
     assert code == 1, output
