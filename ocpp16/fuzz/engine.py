@@ -545,6 +545,10 @@ class Fuzzer:
                 finding = self._finding("accepted-invalid", case, observed, used)
                 self._add(attrs.evolve(finding, kind=kind, path=path))
                 return
+        if case.kind == "frame: action unknown" and frame[:1] == [CALLRESULT]:
+            observed = "a CALL of an action OCPP 1.6 does not have got a CALLRESULT"
+            self._add(self._finding("accepted-invalid", case, observed, used))
+            return
         problem = answer_problem(action, frame)
         if problem:
             finding = self._finding("invalid-answer", case, problem, used)
