@@ -9,8 +9,9 @@ own (``PREFIX-0`` ... ``PREFIX-K-1``), take case numbers in turn until ``cases``
 After each case the oracles (:mod:`ocpp16.fuzz.oracles`) judge what came back. A lost
 connection is a drop, or a crash when the target then refuses connections (or its process
 exited): with ``--restart-cmd`` the target is restarted and the run carries on, without it the
-run ends. Findings are deduplicated by signature; at the end, crashes, hangs, stalls and drops
-are minimized (:mod:`ocpp16.fuzz.minimize`) and every finding is saved as a reproducer file.
+run ends (a hung target likewise). Findings are deduplicated by signature; at the end, crashes,
+hangs, stalls and drops are minimized (:mod:`ocpp16.fuzz.reduce`) and every finding is saved as
+a reproducer file.
 Ctrl-C raises :class:`FuzzInterrupted` with the report so far; the target is stopped in every
 case.
 """
@@ -19,47 +20,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
-import re
 import time
-from collections import Counter, deque
-from collections.abc import Callable
+from collections import deque
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import attrs
 
-from ocpp16.conformance.cases import apply_mutation
 from ocpp16.errors import ConnectError, HandshakeError
-from ocpp16.frames import CALL, CALLRESULT
+from ocpp16.frames import CALLRESULT
 from ocpp16.fuzz.cases import OTHER_TX, OWN_TX, STORM_SIZE, Case, cp_actions, make_case
-from ocpp16.fuzz.minimize import Budget, ddmin, shrink_frame
-from ocpp16.fuzz.mutators import encode
-from ocpp16.fuzz.oracles import (
-    MINIMIZED,
-    Finding,
-    Recorded,
-    SlowTracker,
-    answer_problem,
-    invalid_paths,
-)
+from ocpp16.fuzz.oracles import Finding, SlowTracker, answer_problem, invalid_paths
 from ocpp16.fuzz.probe import boot, heartbeat, target_state
-from ocpp16.fuzz.replay import BIG_FRAME, observe
+from ocpp16.fuzz.reduce import VALID_KIND, Reducer, attribute
+from ocpp16.fuzz.replay import BIG_FRAME
 from ocpp16.fuzz.reproducer import file_name, save
+from ocpp16.fuzz.run import FuzzInterrupted, FuzzOptions, FuzzReport, Live, where_of
 from ocpp16.fuzz.security import PROBES, RECORD_BYTES, record, run_probe
 from ocpp16.fuzz.target import Target
-from ocpp16.fuzz.wire import UNREADABLE_ID, Link, Reply, Where, open_link
-from ocpp16.transport import endpoint, tls_context
+from ocpp16.fuzz.wire import UNREADABLE_ID, Link, Reply, open_link
 
 __all__ = [
     "MAX_FINDINGS",
-    "MINIMIZE_SECONDS",
     "FuzzInterrupted",
     "FuzzOptions",
     "FuzzReport",
     "Live",
     "run_fuzz",
+    "where_of",
 ]
 
 #: Distinct findings kept (each holds at most a few RECORD_BYTES of frames); more are
@@ -67,106 +56,9 @@ __all__ = [
 MAX_FINDINGS: Final = 100
 #: Unexpected errors of the fuzzer itself kept for the report.
 MAX_INTERNAL_ERRORS: Final = 10
-#: Seconds the minimization of all findings may take after the run.
-MINIMIZE_SECONDS: Final = 60.0
 #: Attempts to open and boot a worker's connection before the target counts as down.
 _CONNECT_TRIES: Final = 3
 _TOO_BIG: Final = 1009
-#: The kind in the signature of a finding made by a payload that is valid after all.
-VALID_KIND: Final = "valid payload"
-#: A frame to replay: (connection number, seconds since that connection opened, frame).
-Item = tuple[int, float, str | bytes]
-
-
-@attrs.frozen
-class FuzzOptions:
-    """How to fuzz. ``identity`` is the prefix of the connections' identities (the URL's last
-    path segment when None); ``password`` is used for Basic auth and never reported."""
-
-    url: str
-    identity: str | None = None
-    password: str | None = attrs.field(default=None, repr=False)
-    ca: str | None = None
-    cert: str | None = None
-    key: str | None = None
-    insecure: bool = False
-    duration: float | None = 60.0
-    cases: int | None = None
-    seed: int = 0
-    actions: tuple[str, ...] = ()
-    connections: int = 4
-    timeout: float = 5.0
-    restart_cmd: str | None = None
-    out: Path | None = None
-    minimize: bool = True
-
-
-@attrs.define
-class Live:
-    """Numbers for a live view, updated as the run goes."""
-
-    started: float = attrs.field(factory=time.monotonic)
-    phase: str = "starting"
-    cases: int = 0
-    calls: int = 0  # CALL frames sent
-    connections: int = 0
-    restarts: int = 0
-    findings: Counter[str] = attrs.field(factory=Counter)
-
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-
-@attrs.frozen
-class FuzzReport:
-    url: str
-    seed: int
-    cases: int
-    calls: int
-    elapsed_s: float
-    findings: tuple[Finding, ...]
-    probes: tuple[tuple[str, str], ...]  # (probe, what was seen)
-    restarts: int = 0
-    stopped: str = ""
-    interrupted: bool = False
-    internal_errors: tuple[str, ...] = ()  # defects of the fuzzer itself, if any
-
-    @property
-    def cases_per_second(self) -> float:
-        return self.cases / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def complete(self) -> bool:
-        return not self.interrupted and not self.stopped
-
-    def to_json(self) -> dict[str, Any]:
-        from ocpp16.fuzz.reproducer import to_json
-
-        return {
-            "url": self.url,
-            "seed": self.seed,
-            "cases": self.cases,
-            "calls": self.calls,
-            "elapsedSeconds": round(self.elapsed_s, 3),
-            "casesPerSecond": round(self.cases_per_second, 1),
-            "restarts": self.restarts,
-            "complete": self.complete,
-            "stopped": self.stopped or None,
-            "interrupted": self.interrupted,
-            "probes": [{"probe": p, "observed": o} for p, o in self.probes],
-            "internalErrors": list(self.internal_errors),
-            "findingsByOracle": dict(Counter(f.oracle for f in self.findings)),
-            "findings": [{**to_json(f, self.url), "file": f.file or None} for f in self.findings],
-        }
-
-
-class FuzzInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a run; ``report`` holds what was found so far."""
-
-    def __init__(self, report: FuzzReport) -> None:
-        super().__init__("fuzz interrupted")
-        self.report = report
 
 
 def run_fuzz(options: FuzzOptions, live: Live | None = None) -> FuzzReport:
@@ -180,25 +72,6 @@ def run_fuzz(options: FuzzOptions, live: Live | None = None) -> FuzzReport:
     finally:
         if fuzzer.target is not None:
             fuzzer.target.stop()
-
-
-def where_of(
-    url: str,
-    identity: str | None,
-    password: str | None,
-    *,
-    ca: str | None = None,
-    cert: str | None = None,
-    key: str | None = None,
-    insecure: bool = False,
-) -> tuple[Where, str]:
-    """The target (base URL, credentials, TLS) and the identity prefix for ``url``."""
-    found = endpoint(url, identity)
-    base = found.url.rsplit("/", 1)[0]
-    tls = None
-    if found.secure:
-        tls = tls_context(ca, cert, key, insecure)
-    return Where(base, password, tls), found.identity
 
 
 class Fuzzer:
@@ -260,7 +133,8 @@ class Fuzzer:
         elapsed = time.monotonic() - self.started
         if o.minimize:
             self.live.phase = "minimizing"
-            await self._minimize_all()
+            reducer = Reducer(self.where, o.timeout, self.target, o.seed, self.actions)
+            self.findings = await reducer.minimize_all(self.findings, bool(self.stopped))
         if o.out is not None:
             self._save_all(o.out)
         self.live.phase = "done"
@@ -540,7 +414,7 @@ class Fuzzer:
         if uid == case.decisive and case.payload is not None and frame[:1] == [CALLRESULT]:
             bad = invalid_paths(case.action, case.payload)
             if bad:
-                kind, path = _attribute(case, bad[0])
+                kind, path = attribute(case, bad[0])
                 observed = f"an invalid {case.action} was answered with a CALLRESULT ({bad[0]})"
                 finding = self._finding("accepted-invalid", case, observed, used)
                 self._add(attrs.evolve(finding, kind=kind, path=path))
@@ -633,184 +507,12 @@ class Fuzzer:
 
     # Minimizing and saving ----------------------------------------------------------------------
 
-    async def _minimize_all(self) -> None:
-        deadline = time.monotonic() + MINIMIZE_SECONDS
-        if self.target is not None and not self.target.running:
-            try:
-                await self.target.restart()
-            except ConnectError:
-                return
-        elif self.target is None and self.stopped:
-            return  # the target is down and cannot be restarted
-        for finding in list(self.findings.values()):
-            if time.monotonic() >= deadline:
-                break
-            if finding.oracle not in MINIMIZED or finding.concurrent:
-                continue
-            if finding.oracle in ("crash", "hang") and self.target is None:
-                continue  # each try would take the target down for good
-            await self._minimize(finding, deadline)
-        # Attribution may have shown two findings to be one.
-        merged: dict[tuple[str, str, str, str], Finding] = {}
-        for finding in self.findings.values():
-            known = merged.get(finding.signature)
-            if known is None:
-                merged[finding.signature] = finding
-            else:
-                known.count += finding.count
-        self.findings = merged
-
-    async def _minimize(self, finding: Finding, deadline: float) -> None:
-        identities = [c.identity for c in finding.connections]
-        # (connection, seconds since it opened, frame): the frames sent, in order.
-        items: list[Item] = [
-            (index, at, data)
-            for index, connection in enumerate(finding.connections)
-            for at, direction, data in connection.frames
-            if direction == "out"
-        ]
-        finding.original_frames = len(items)
-        budget = Budget()
-
-        async def test(subset: list[Item]) -> bool:
-            if time.monotonic() >= deadline:
-                return False
-            plan = [
-                (identity, [data for i, _, data in subset if i == index])
-                for index, identity in enumerate(identities)
-            ]
-            plan = [(identity, frames) for identity, frames in plan if frames]
-            if not plan:
-                return False
-            try:
-                seen = await observe(self.where, plan, self.options.timeout, self.target)
-            except ConnectError:
-                seen = None
-            if self.target is not None and (seen is None or seen.oracle in ("crash", "hang")):
-                await self.target.restart()
-            return seen is not None and seen.oracle == finding.oracle
-
-        if not await test(items):
-            finding.observed += " (it did not happen again when replayed to minimize it)"
-            return
-        items = await self._attribute(finding, items, test)
-        items = await ddmin(items, test, budget)
-        for position in reversed(range(len(items))):
-            index, at, data = items[position]
-
-            async def one(text: str | bytes, position: int = position) -> bool:
-                index, at, _ = items[position]
-                return await test([*items[:position], (index, at, text), *items[position + 1 :]])
-
-            items[position] = (index, at, await shrink_frame(data, one, budget))
-        finding.connections = tuple(
-            Recorded(identity, tuple((at, "out", data) for i, at, data in items if i == index))
-            for index, identity in enumerate(identities)
-            if any(item[0] == index for item in items)
-        )
-        finding.minimized = True
-        if items:
-            self._reattribute(finding, items[-1][2])
-
-    def _reattribute(self, finding: Finding, last: str | bytes) -> None:
-        """Name the finding after the case whose frame is the last one left: with several
-        connections, the frame that does it may come from another case than the one that saw
-        it (its unique id says which)."""
-        sent = _case_of(last)
-        if sent is None:
-            return
-        index, payload = sent
-        case = make_case(self.options.seed, index, self.actions)
-        if case.family != "payload":
-            return
-        if not invalid_paths(case.action, case.payload):
-            kind, path = VALID_KIND, ""
-        else:  # the last of its mutations (it overwrote the others at its place) whose place
-            # the minimized payload still has
-            kept = [m for m in case.mutations if _holds(payload, m.path)]
-            kind, path = (kept[-1].kind, kept[-1].path) if kept else (case.kind, case.path)
-        finding.case, finding.title, finding.action = index, case.title, case.action
-        finding.kind, finding.path = kind, path
-
-    async def _attribute(
-        self,
-        finding: Finding,
-        items: list[Item],
-        test: Callable[[list[Item]], Any],
-    ) -> list[Item]:
-        """For a case of stacked mutations: the one mutation that alone still triggers the
-        finding becomes its kind and path, and its frame replaces the case's."""
-        if finding.case < 0 or finding.kind == VALID_KIND:
-            return items
-        case = make_case(self.options.seed, finding.case, self.actions)
-        if len(case.mutations) < 2 or case.decisive is None:
-            return items
-        sent = case.steps[0].data
-        where = [i for i, (_, _, data) in enumerate(items) if data == sent]
-        if not where:
-            return items
-        for mutation in case.mutations:
-            alone = mutation.alone()
-            payload = None if alone is None else apply_mutation(alone, case.base)
-            if payload is None:
-                continue
-            text = encode([CALL, case.decisive, case.action, payload])
-            trial = list(items)
-            index, at, _ = items[where[-1]]
-            trial[where[-1]] = (index, at, text)
-            if await test(trial):
-                finding.kind, finding.path = mutation.kind, mutation.path
-                return trial
-        return items
-
     def _save_all(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         for number, finding in enumerate(self.findings.values(), 1):
             path = out / file_name(number, finding)
             save(finding, self.where.base, path)
             finding.file = str(path)
-
-
-def _attribute(case: Case, bad_path: str) -> tuple[str, str]:
-    """The kind of the mutation that made ``bad_path`` invalid, and that path."""
-    for mutation in case.mutations:
-        if bad_path == mutation.path or bad_path.startswith(mutation.path + "."):
-            return mutation.kind, bad_path
-        if bad_path.startswith(mutation.path + "["):
-            return mutation.kind, bad_path
-    return case.kind, bad_path
-
-
-_CASE_ID: Final = re.compile(r"([0-9a-f]+)-[0-9a-f]{12}$")
-
-
-def _holds(payload: Any, path: str) -> bool:
-    node = payload
-    for part in path[2:].replace("[", ".[").split("."):
-        if not part:
-            continue
-        if part.startswith("["):
-            index = int(part[1:-1])
-            if not isinstance(node, list) or index >= len(node):
-                return False
-            node = node[index]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return False
-    return True
-
-
-def _case_of(frame: str | bytes) -> tuple[int, Any] | None:
-    """(case number, payload) of a CALL the cases made, from its unique id."""
-    try:
-        parsed = json.loads(frame)
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        return None
-    if not (isinstance(parsed, list) and len(parsed) == 4 and isinstance(parsed[1], str)):
-        return None
-    match = _CASE_ID.match(parsed[1])
-    return None if match is None else (int(match.group(1), 16), parsed[3])
 
 
 def _crash_text(finding: Finding) -> str:
