@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("messages", "transport", "check", "serve_scale", "station", "sim", "locust")
+BENCHMARKS = ("messages", "transport", "check", "serve_scale", "station", "sim", "locust", "fuzz")
 
 
 def main() -> int:

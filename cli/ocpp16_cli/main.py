@@ -42,6 +42,13 @@ COMMANDS: Final = {
         "Connect as a charge point, send valid and invalid messages, and grade every answer.",
     ),
     "sim": Entry("sim", "Run a simulated charge point that behaves like a real one."),
+    "fuzz": Entry(
+        "fuzz",
+        "Fuzz a central system: mutated CALLs, broken frames, odd sequences, security probes.",
+    ),
+    "replay": Entry(
+        "replay", "Send a reproducer's frames again and say whether the finding still happens."
+    ),
 }
 
 

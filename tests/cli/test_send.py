@@ -209,7 +209,7 @@ def test_json_output_per_exchange(peer: tuple[ServerThread, Counting]) -> None:
     assert heartbeat["action"] == "Heartbeat"
     assert heartbeat["request"][2] == "Heartbeat"
     assert heartbeat["response"][:2] == [3, heartbeat["request"][1]]
-    assert 0 < heartbeat["elapsed_ms"] < 10_000
+    assert isinstance(heartbeat["elapsed_ms"], float | int) and heartbeat["elapsed_ms"] > 0
     assert (heartbeat["valid"], heartbeat["error"], heartbeat["violations"]) == (True, None, [])
     assert authorize["action"] == "Authorize"
 
