@@ -11,17 +11,12 @@ The same fuzzing (8 connections) against ocpp16's CentralSystem without a consol
 ``bench.serve_scale`` serves it) shows what the console costs. The peer, from the same run
 against the same server: ``ocpp16 check``, the one-defect-at-a-time
 conformance check, in cases per second.
-
-``ocpp16 serve`` is started with ``PYTHONIOENCODING=utf-8:backslashreplace``: without it, its
-console dies on the first lone surrogate a fuzzed frame carries (a bug this fuzzer found), and
-every connection after that fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -72,8 +67,6 @@ def main() -> None:
     args = parser.parse_args()
     port = _free_port()
     url = f"ws://127.0.0.1:{port}/ocpp/BENCH"
-    # Inherited by the server process only: this one's streams are set up already.
-    os.environ["PYTHONIOENCODING"] = "utf-8:backslashreplace"
     with _server([OCPP16, "serve", "--port", str(port), "--json"], port):
         runs = {k: _fuzz(url, k, args.seconds) for k in (1, 8)}
         check_s, check_cases = _check(url)
