@@ -43,7 +43,7 @@ from websockets.exceptions import (
     PayloadTooBig,
     SecurityError,
 )
-from websockets.frames import Frame, Opcode
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.typing import Subprotocol
@@ -326,11 +326,12 @@ class Connection:
     # Receiving ---------------------------------------------------------------------------------
 
     def recv(self, timeout: float) -> str | bytes:
-        """The next data frame: its text, or bytes for a binary frame or text that is not UTF-8.
+        """The next data frame: its text, or bytes for a binary frame.
 
         Answers pings on the way. CallTimeout when nothing arrives within ``timeout`` seconds
         (``math.inf``: wait until the connection ends), ConnectionClosed when the peer closes,
-        the connection breaks, :meth:`close` is called, or a message exceeds ``max_frame``.
+        the connection breaks, :meth:`close` is called, a message exceeds ``max_frame`` (closed
+        with 1009) or a text message is not UTF-8 (closed with 1007).
         """
         deadline = perf_counter() + timeout
         with self._read_lock:
@@ -388,7 +389,7 @@ class Connection:
         opcode = frame.opcode
         if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
             if frame.fin:
-                return _decoded(frame.data, opcode is Opcode.BINARY)
+                return self._decoded(frame.data, opcode is Opcode.BINARY)
             self._fragments = [bytes(frame.data)]
             self._binary = opcode is Opcode.BINARY
             return None
@@ -398,7 +399,7 @@ class Connection:
             if not frame.fin:
                 return None
             data, self._fragments = b"".join(self._fragments), []
-            return _decoded(data, self._binary)
+            return self._decoded(data, self._binary)
         if opcode is Opcode.CLOSE:
             received = self._protocol.close_rcvd
             reason = ""
@@ -407,6 +408,29 @@ class Connection:
                 reason = f" (code {received.code}: {why})" if why else f" (code {received.code})"
             self._end(ConnectionClosed(f"the server closed the connection{reason}"))
         return None  # ping (answered by the protocol) or pong
+
+    def _decoded(self, data: bytes | bytearray | memoryview, binary: bool) -> str | bytes | None:
+        """A binary message as bytes (the client reports it: OCPP-J is text only); a text message
+        as text, or None when it is not UTF-8, which fails the connection with 1007 as RFC 6455
+        section 8.1 requires (the message is invalid data, not a frame to skip)."""
+        if binary:
+            return bytes(data)
+        try:
+            return str(data, "utf-8")
+        except UnicodeDecodeError as exc:
+            with self._protocol_lock:
+                if self._protocol.state is State.OPEN:
+                    self._protocol.fail(CloseCode.INVALID_DATA, "invalid UTF-8 in a text frame")
+            self._flush(2.0)
+            self._frames.clear()  # nothing after invalid data is read
+            self._end(
+                ConnectionClosed(
+                    "the server sent a text frame that is not UTF-8 (byte"
+                    f" {exc.object[exc.start]:#04x} at offset {exc.start}); closed the"
+                    " connection with 1007"
+                )
+            )
+            return None
 
     # Closing -----------------------------------------------------------------------------------
 
@@ -445,9 +469,8 @@ class Connection:
             except (TimeoutError, OSError):
                 return
             self._feed(data)
-            for frame in self._frames:
-                self._message(frame)
-            self._frames.clear()
+            while self._frames:
+                self._message(self._frames.popleft())
 
     @property
     def closed(self) -> bool:
@@ -455,15 +478,6 @@ class Connection:
 
 
 _ANSWERED: Final = (Opcode.PING, Opcode.CLOSE)
-
-
-def _decoded(data: bytes | bytearray | memoryview, binary: bool) -> str | bytes:
-    if not binary:
-        try:
-            return str(data, "utf-8")
-        except UnicodeDecodeError:
-            pass
-    return bytes(data)
 
 
 def _upgrade(

@@ -234,7 +234,7 @@ def test_malformed_and_unmatched_frames_are_reported_and_skipped() -> None:
     # A broken CALL gets the CALLERROR OCPP-J prescribes, with the id it carries.
     assert record.events[3].reply is not None
     assert record.events[3].reply[:3] == [4, "x", "ProtocolError"]
-    assert record.events[4].detail == "not a UTF-8 text frame"
+    assert record.events[4].detail == "a binary frame: OCPP-J is text only"
     assert "unknown message type id 9" in record.events[5].detail
     assert seen == list(record.events)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -446,9 +447,48 @@ def test_a_peer_stalling_mid_frame_times_out() -> None:
         assert 0.2 <= time.perf_counter() - start < 2
 
 
-def test_invalid_utf8_text_arrives_as_bytes() -> None:
-    with raw_connection(bytes([0x81, 2]) + b"\xff\xfe") as connection:
-        assert connection.recv(5) == b"\xff\xfe"
+def closing_peer(script: bytes, received: list[bytes]) -> HttpPeer:
+    """A raw peer that sends ``script`` after the upgrade and records what comes back."""
+
+    def send_script(peer: socket.socket, request: bytes, stop: threading.Event) -> None:
+        peer.sendall(switching(request) + script)
+        peer.settimeout(5)
+        with contextlib.suppress(OSError):
+            while chunk := peer.recv(4096):
+                received.append(chunk)
+
+    return HttpPeer(send_script)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        bytes([0x81, 2]) + b"\xff\xfe",
+        # The same bytes split over a fragment and its continuation.
+        bytes([0x01, 1]) + b"\xff" + bytes([0x80, 1]) + b"\xfe",
+        # A valid frame first: it is read, then the invalid one fails the connection.
+        text_frame("[1]") + bytes([0x81, 4]) + b'["\xff"',
+    ],
+    ids=["whole", "fragmented", "after-a-valid-frame"],
+)
+def test_text_that_is_not_utf8_fails_the_connection_with_1007(script: bytes) -> None:
+    received: list[bytes] = []
+    with closing_peer(script, received) as peer:
+        connection = Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), timeout=5)
+        if script.startswith(text_frame("[1]")):
+            assert connection.recv(5) == "[1]"
+        with pytest.raises(ConnectionClosed, match=r"not UTF-8 .*closed the connection with 1007"):
+            connection.recv(5)
+        with pytest.raises(ConnectionClosed):
+            connection.send("[]")
+        connection.close()
+    sent = b"".join(received)
+    # Our close frame (masked, as a client's must be): opcode 8, then the code 1007.
+    assert sent[:1] == b"\x88"
+    length = sent[1] & 0x7F
+    mask, body = sent[2:6], sent[6 : 6 + length]
+    unmasked = bytes(b ^ mask[i % 4] for i, b in enumerate(body))
+    assert int.from_bytes(unmasked[:2], "big") == 1007
 
 
 # Hostile servers ---------------------------------------------------------------------------
