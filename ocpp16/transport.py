@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import socket
 import ssl
 import threading
@@ -78,8 +79,21 @@ _HINTS: Final = {
 
 
 def safe_url(url: str) -> str:
-    """``url`` as it may be shown: credentials redacted, escaped, and cut when very long."""
-    return printable(shorten(redact_url(url)))
+    """``url`` as it may be shown: credentials redacted (its own and those of any URL in its
+    query), escaped, and cut when very long."""
+    return _peer_text(redact_url(url))
+
+
+#: The userinfo of any URL inside a text (``scheme://user:password@``): the part to redact.
+_USERINFO: Final = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*:)?//[^/?#@\s]*@")
+
+
+def _peer_text(text: str) -> str:
+    """Text from the server's HTTP answer or its close frame (a header value, a reason, an error
+    quoting a header) as it may be shown: the credentials of every URL in it redacted first,
+    then escaped, then cut, so that neither escaping nor cutting can hide a URL from the
+    redaction (a Location holding an ESC used to reach the message with its password)."""
+    return printable(shorten(_USERINFO.sub(lambda m: f"{m.group(1) or ''}//***@", text)))
 
 
 @attrs.frozen
@@ -381,7 +395,7 @@ class Connection:
             return "the connection was lost"
         return (
             "the server broke the WebSocket protocol"
-            f" ({printable(shorten(str(exc)))}); closed the connection"
+            f" ({_peer_text(str(exc))}); closed the connection"
         )
 
     def _message(self, frame: Frame) -> str | bytes | None:
@@ -404,7 +418,7 @@ class Connection:
             received = self._protocol.close_rcvd
             reason = ""
             if received is not None:
-                why = printable(shorten(received.reason))
+                why = _peer_text(received.reason)
                 reason = f" (code {received.code}: {why})" if why else f" (code {received.code})"
             self._end(ConnectionClosed(f"the server closed the connection{reason}"))
         return None  # ping (answered by the protocol) or pong
@@ -509,16 +523,16 @@ def _answered(response: Response | None) -> str:
     values = response.headers.get_all("Sec-WebSocket-Protocol") if response is not None else []
     if not values:
         return "it sent no Sec-WebSocket-Protocol"
-    return f"it answered {printable(shorten(', '.join(values)))!r}"
+    return f"it answered {_peer_text(', '.join(values))!r}"
 
 
 def _handshake_error(exc: Exception, response: Response | None, shown: str) -> ConnectError:
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
-        reason = printable(shorten(exc.response.reason_phrase))
+        reason = _peer_text(exc.response.reason_phrase)
         if 300 <= status < 400:
             location = exc.response.headers.get_all("Location")
-            where = safe_url(location[0]) if location else "nowhere (no Location header)"
+            where = _peer_text(location[0]) if location else "nowhere (no Location header)"
             return HandshakeError(
                 status,
                 f"the server at {shown} redirects to {where} (HTTP {status} {reason});"
@@ -541,16 +555,14 @@ def _handshake_error(exc: Exception, response: Response | None, shown: str) -> C
     if isinstance(exc, InvalidMessage) and isinstance(exc.__cause__, SecurityError):
         return ConnectError(
             f"the server at {shown} sent an oversized answer to the WebSocket upgrade:"
-            f" {printable(shorten(str(exc.__cause__)))}"
+            f" {_peer_text(str(exc.__cause__))}"
         )
     if isinstance(exc, InvalidMessage) and isinstance(exc.__cause__, EOFError):
         hint = " (does it want a client certificate? --cert, --key)" if "wss:" in shown else ""
         return ConnectError(f"cannot connect to {shown}: the server closed the connection{hint}")
     if isinstance(exc, InvalidHandshake):
         cause = exc.__cause__ or exc
-        return ConnectError(
-            f"WebSocket handshake with {shown} failed: {printable(shorten(str(cause)))}"
-        )
+        return ConnectError(f"WebSocket handshake with {shown} failed: {_peer_text(str(cause))}")
     return ConnectError(f"WebSocket handshake with {shown} failed: {type(exc).__name__}")
 
 
