@@ -64,9 +64,17 @@ from ocpp16.errors import (
     TLSError,
 )
 from ocpp16.frames import SUBPROTOCOL
-from ocpp16.limits import MAX_FRAME_BYTES
+from ocpp16.limits import MAX_FRAME_BYTES, MAX_TIMEOUT, MIN_TIMEOUT
 
-__all__ = ["SUBPROTOCOL", "Connection", "Endpoint", "endpoint", "safe_url", "tls_context"]
+__all__ = [
+    "SUBPROTOCOL",
+    "Connection",
+    "Endpoint",
+    "checked_timeout",
+    "endpoint",
+    "safe_url",
+    "tls_context",
+]
 
 
 _SCHEMES: Final = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
@@ -82,6 +90,19 @@ def safe_url(url: str) -> str:
     """``url`` as it may be shown: credentials redacted (its own and those of any URL in its
     query), escaped, and cut when very long."""
     return _peer_text(redact_url(url))
+
+
+def checked_timeout(value: float, what: str = "timeout") -> float:
+    """``value`` when it is a number of seconds from MIN_TIMEOUT to MAX_TIMEOUT (a day);
+    InputError (a ValueError) otherwise. ``inf``, NaN, 0, negatives and huge values used to reach
+    the clock deep in a wait and fail there with an OverflowError traceback."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"the {what} must be a number of seconds, not {type(value).__name__}")
+    if not MIN_TIMEOUT <= value <= MAX_TIMEOUT:  # False for NaN too
+        raise InputError(
+            f"the {what} must be from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:,.0f} seconds, not {value!r}"
+        )
+    return float(value)
 
 
 #: The userinfo of any URL inside a text (``scheme://user:password@``): the part to redact.
@@ -233,6 +254,7 @@ class Connection:
         ``timeout`` bounds the whole opening (DNS, TCP, TLS, the HTTP upgrade). ``max_frame`` is
         the largest message accepted from the server, in bytes.
         """
+        checked_timeout(timeout)
         if tls is not None and not where.secure:
             raise InputError(
                 f"TLS options need a wss:// or https:// URL, not {safe_url(where.url)}"
@@ -294,8 +316,8 @@ class Connection:
         """Send one text frame; CallTimeout when the peer takes nothing for ``timeout`` seconds
         (the connection is then closed: part of the frame may have gone), ConnectionClosed when
         the connection is gone."""
-        deadline = perf_counter() + timeout
-        if not self._write_lock.acquire(timeout=max(timeout, 0)):
+        deadline = perf_counter() + checked_timeout(timeout)
+        if not self._write_lock.acquire(timeout=timeout):
             raise CallTimeout(f"could not send within {timeout:g} s (another send was stuck)")
         try:
             with self._protocol_lock:

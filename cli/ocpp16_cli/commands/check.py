@@ -13,6 +13,7 @@ from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
 from ocpp16_cli.options import (
     MAX_TIMEOUT,
+    MIN_TIMEOUT,
     Ca,
     Cert,
     Identity,
@@ -69,7 +70,7 @@ def check(
     timeout: Annotated[
         float,
         typer.Option(
-            min=0.001,
+            min=MIN_TIMEOUT,
             max=MAX_TIMEOUT,
             help="Seconds to wait to connect and for each answer.",
         ),
