@@ -56,7 +56,9 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return not self.failures and not self.stopped
+        """No case failed and every planned case ran: an incomplete run never passes, whatever
+        it found so far (a CI job reading ``passed`` must not be misled by a Ctrl-C)."""
+        return self.complete and not self.failures
 
     def by_action(self) -> dict[str, Counter[Grade]]:
         """Grades counted per action ("frames" for frame-level cases), in case order."""
@@ -130,6 +132,8 @@ def write_junit(report: Report, path: Path) -> None:
     groups: dict[str, list[Outcome]] = {}
     for outcome in report.outcomes:
         groups.setdefault(outcome.case.action or "frames", []).append(outcome)
+    if not report.complete:
+        _junit_incomplete(report, suites)
     for action, outcomes in groups.items():
         failed = [o for o in outcomes if report.failed(o)]
         suite = ET.SubElement(
@@ -147,6 +151,19 @@ def write_junit(report: Report, path: Path) -> None:
             _junit_case(report, suite, action, outcome)
     ET.indent(suites)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _junit_incomplete(report: Report, suites: ET.Element) -> None:
+    """An incomplete run as a failed test case of its own, first: a CI system counting failures
+    in JUnit must not see a stopped or interrupted run as green."""
+    why = report.stopped or "interrupted (Ctrl-C)"
+    run = f"{len(report.outcomes)} of {report.planned} cases ran"
+    suite = ET.SubElement(
+        suites, "testsuite", name="ocpp16.check.run", tests="1", failures="1", errors="0"
+    )
+    case = ET.SubElement(suite, "testcase", classname="ocpp16.check.run", name="complete")
+    failure = ET.SubElement(case, "failure", message=f"incomplete run: {why}", type="incomplete")
+    failure.text = f"{run}; an incomplete run never passes"
 
 
 def _junit_case(report: Report, suite: ET.Element, action: str, outcome: Outcome) -> None:
