@@ -272,10 +272,15 @@ def test_markup_and_escape_sequences_from_the_peer_never_reach_the_terminal(
     ET.parse(report_xml)  # well-formed XML, whatever the peer sent
 
 
-def test_errordetails_that_are_not_an_object_are_a_warning() -> None:
+@pytest.mark.parametrize(
+    ("details", "shown"),
+    [(None, "null"), ("oops", '"oops"'), ([1, True], "[1, true]"), (1.5, "1.5")],
+    ids=["null", "string", "array", "number"],
+)
+def test_errordetails_that_are_not_an_object_are_a_warning(details: Any, shown: str) -> None:
     def null_details(incoming: Valid | Invalid) -> str | None:
         if isinstance(incoming, Invalid):
-            return json.dumps([4, incoming.reply.unique_id, incoming.reply.code, "", None])
+            return json.dumps([4, incoming.reply.unique_id, incoming.reply.code, "", details])
         return None
 
     with ServerThread(faulty(null_details)) as server:
@@ -290,7 +295,8 @@ def test_errordetails_that_are_not_an_object_are_a_warning() -> None:
         "frame/unknown action",
         "frame/message id over 36 characters",
     ]
-    assert all("errorDetails is None, not an object" in o.reason for o in warned)
+    # Shown as the JSON the peer sent, not as a Python repr (None, True).
+    assert all(f"errorDetails is {shown}, not an object" in o.reason for o in warned)
     assert report.passed
 
 
