@@ -13,7 +13,7 @@ import attrs
 from ocpp16._text import printable
 from ocpp16.conformance.grading import Grade, Outcome
 
-__all__ = ["Report", "write_json", "write_junit"]
+__all__ = ["Report", "json_text", "junit_text", "write_json", "write_junit"]
 
 
 @attrs.frozen
@@ -112,11 +112,27 @@ def _outcome_json(outcome: Outcome, failed: bool) -> dict[str, Any]:
     }
 
 
+def json_text(report: Report) -> str:
+    """The JSON report (ASCII: what the peer wrote is in ``\\u`` escapes), ending in a newline."""
+    return json.dumps(report.to_json(), indent=2) + "\n"
+
+
 def write_json(report: Report, path: Path) -> None:
-    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json_text(report), encoding="utf-8")
+
+
+def junit_text(report: Report) -> str:
+    """The JUnit XML report as ASCII text (other characters as character references), fit for
+    any stdout whatever its encoding."""
+    data: bytes = ET.tostring(_junit(report), encoding="us-ascii", xml_declaration=True)
+    return data.decode("ascii") + "\n"
 
 
 def write_junit(report: Report, path: Path) -> None:
+    ET.ElementTree(_junit(report)).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _junit(report: Report) -> ET.Element:
     """One testsuite per action, one testcase per case; warnings are <system-out> notes (code
     warnings failures under ``strict_codes``), cases not tested <skipped>. An incomplete run
     says so in the root's properties and each suite's ``complete`` attribute."""
@@ -150,7 +166,7 @@ def write_junit(report: Report, path: Path) -> None:
         for outcome in outcomes:
             _junit_case(report, suite, action, outcome)
     ET.indent(suites)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    return suites
 
 
 def _junit_incomplete(report: Report, suites: ET.Element) -> None:

@@ -306,3 +306,30 @@ def test_the_installed_commands_check_and_serve_end_to_end() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASS: 256 cases: " in done.stdout and ", 0 failed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("option", ["--json", "--junit"])
+def test_a_report_to_dash_goes_to_stdout_and_the_rest_to_stderr(
+    own_server: CentralSystemThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["check", own_server.url("DASH"), "--actions", "Heartbeat", option, "-"]
+    )
+    assert result.exit_code == 0, result.output
+    assert list(tmp_path.iterdir()) == []  # no file named '-'
+    if option == "--json":
+        report = json.loads(result.stdout)  # stdout holds the report and nothing else
+        assert report["passed"] is True and report["identity"] == "DASH"
+    else:
+        suites = ET.fromstring(result.stdout.encode())
+        assert sum(int(s.get("tests", "0")) for s in suites.iter("testsuite")) > 0
+    assert "OCPP 1.6 conformance of" in result.stderr and "PASS:" in result.stderr
+
+
+def test_both_reports_to_stdout_is_bad_input() -> None:
+    result = runner.invoke(app, ["check", "ws://127.0.0.1:9/X", "--json", "-", "--junit", "-"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "ocpp16: error: --json and --junit both name stdout (-): give a file to one\n"
+    )

@@ -84,11 +84,19 @@ def check(
     ] = False,
     json_report: Annotated[
         Path | None,
-        typer.Option("--json", metavar="FILE", help="Write a JSON report."),
+        typer.Option(
+            "--json",
+            metavar="FILE",
+            help="Write a JSON report ('-': to stdout, the rest of the output to stderr).",
+        ),
     ] = None,
     junit_report: Annotated[
         Path | None,
-        typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report."),
+        typer.Option(
+            "--junit",
+            metavar="FILE",
+            help="Write a JUnit XML report ('-': to stdout, the rest of the output to stderr).",
+        ),
     ] = None,
 ) -> None:
     """Connect as a charge point, send valid and invalid messages, and grade every answer.
@@ -127,13 +135,16 @@ def check(
     )
     # Bad input: one line, exit 2, before anything is sent.
     for option, path in (("--json", json_report), ("--junit", junit_report)):
-        if path is not None:
+        if path is not None and not _is_stdout(path):
             _check_writable(option, path)
-    if json_report and junit_report and json_report.resolve() == junit_report.resolve():
+    if json_report and junit_report and _same(json_report, junit_report):
+        if _is_stdout(json_report):
+            raise InputError("--json and --junit both name stdout (-): give a file to one")
         raise InputError(f"--json and --junit name the same file {json_report}: give two")
     where = endpoint(url, identity)
     cases = build_cases(list(names) or None, seed, options.cs_actions)
-    console = make_console()
+    # A report on stdout is for a pipe (`--json - | jq`): the table and summary go to stderr.
+    console = make_console(stderr=any(_is_stdout(p) for p in (json_report, junit_report) if p))
     try:
         report = _run_with_progress(options, cases, where.url, make_console(stderr=True))
     except CheckInterrupted as interrupted:
@@ -161,13 +172,30 @@ def _check_writable(option: str, path: Path) -> None:
         raise InputError(f"{option} {path}: not writable")
 
 
+def _is_stdout(path: Path) -> bool:
+    """Whether a report path is ``-``: standard output, as for most Unix tools."""
+    return str(path) == "-"
+
+
+def _same(first: Path, second: Path) -> bool:
+    if _is_stdout(first) or _is_stdout(second):
+        return _is_stdout(first) and _is_stdout(second)
+    return first.resolve() == second.resolve()
+
+
 def _write_reports(report: Report, json_path: Path | None, junit_path: Path | None) -> bool:
     """Write the reports first of all at the end; a failure is one line on stderr."""
-    from ocpp16.conformance.report import write_json, write_junit
+    from ocpp16.conformance.report import json_text, junit_text, write_json, write_junit
 
     ok = True
-    for path, write in ((json_path, write_json), (junit_path, write_junit)):
+    for path, write, text in (
+        (json_path, write_json, json_text),
+        (junit_path, write_junit, junit_text),
+    ):
         if path is None:
+            continue
+        if _is_stdout(path):
+            typer.echo(text(report), nl=False)
             continue
         try:
             write(report, path)
