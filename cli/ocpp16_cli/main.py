@@ -119,6 +119,27 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("ocpp16: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            _stdout_gone()
+            ctx.exit(int(ExitCode.BROKEN_PIPE))
+
+
+def _stdout_gone() -> None:
+    """The reader of stdout went away (``ocpp16 list | head -1``): nothing more can be shown.
+
+    Python ignores SIGPIPE, so a write raises BrokenPipeError instead of ending the process as
+    the shell expects; the command then ends quietly with 141 (128 + SIGPIPE), what a shell
+    reports for a process that SIGPIPE ended, never 1, which means "failures" for ``check``.
+    Standard output is pointed at /dev/null so that flushing it at exit fails no more (the
+    recipe of Python's signal module documentation)."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (a test runner's stdout): nothing to do
+        pass
 
 
 #: pydantic's words for a bad value (Typer 0.29 converts through it), and plainer ones.
