@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -759,6 +759,17 @@ def test_trigger_message_from_the_ocpp_package_is_answered_after_its_call_back()
 
 # Timeouts -------------------------------------------------------------------------------------
 
+
+def recording(frames: list[Any]) -> Callable[[Any], list[str]]:
+    """A script answering each CALL validly, keeping the frames received."""
+
+    def script(frame: Any) -> list[str]:
+        frames.append(frame)
+        return [answer(frame)]
+
+    return script
+
+
 BAD_TIMEOUTS = [math.inf, -math.inf, math.nan, -1.0, 0, 0.0001, 1e12, 86_400.5]
 
 
@@ -766,7 +777,7 @@ BAD_TIMEOUTS = [math.inf, -math.inf, math.nan, -1.0, 0, 0.0001, 1e12, 86_400.5]
 def test_connect_refuses_a_timeout_out_of_range_before_connecting(timeout: float) -> None:
     frames: list[Any] = []
     with (
-        ServerThread(scripted(lambda f: frames.append(f) or [answer(f)])) as server,
+        ServerThread(scripted(recording(frames))) as server,
         pytest.raises(InputError) as caught,
     ):
         ocpp16.connect(server.url(), timeout=timeout)
@@ -780,7 +791,7 @@ def test_connect_refuses_a_timeout_out_of_range_before_connecting(timeout: float
 def test_a_call_refuses_a_timeout_out_of_range_and_sends_nothing(timeout: float) -> None:
     frames: list[Any] = []
     with (
-        ServerThread(scripted(lambda f: frames.append(f) or [answer(f)])) as server,
+        ServerThread(scripted(recording(frames))) as server,
         ocpp16.connect(server.url(), timeout=5) as cp,
     ):
         with pytest.raises(InputError, match=r"the timeout must be from 0\.001 to 86,400"):
