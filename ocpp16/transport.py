@@ -106,7 +106,8 @@ def checked_timeout(value: float, what: str = "timeout") -> float:
 
 
 #: The userinfo of any URL inside a text (``scheme://user:password@``): the part to redact.
-_USERINFO: Final = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*:)?//[^/?#@\s]*@")
+#: Up to the authority's last ``@`` (a password may hold ``@`` or, from a hostile peer, spaces).
+_USERINFO: Final = re.compile(r"(?i)([a-z][a-z0-9+.-]*:)?//[^/?#]*@")
 
 
 def _peer_text(text: str) -> str:

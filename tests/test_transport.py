@@ -504,6 +504,7 @@ def test_text_that_is_not_utf8_fails_the_connection_with_1007(script: bytes) -> 
         # websockets refuses a header value holding ESC and quotes it: redacted all the same.
         (302, "\x1b[31m"),
         (302, "?next=http://u:" + SECRET + "@x/"),
+        (302, "?next=//u:p@" + SECRET + " \x1b@x/"),
     ],
 )
 def test_redirects_are_refused_and_credentials_stay(status: int, tail: str) -> None:
@@ -525,8 +526,8 @@ def test_redirects_are_refused_and_credentials_stay(status: int, tail: str) -> N
     message = str(caught.value)
     assert SECRET not in message
     assert "\x1b" not in message
-    if "\x1b" in tail:
-        assert f"ws://***@127.0.0.1:{port}/ocpp/CP1\\x1b[31m" in message
+    if "\x1b" in tail:  # a header websockets refuses: quoted escaped, credentials redacted
+        assert f"invalid HTTP header value: ws://***@127.0.0.1:{port}/ocpp/CP1" in message
         return
     assert isinstance(caught.value, HandshakeError)
     assert caught.value.status == status
