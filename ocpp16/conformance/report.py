@@ -10,7 +10,7 @@ from typing import Any
 
 import attrs
 
-from ocpp16._text import printable
+from ocpp16._text import printable, redact_url
 from ocpp16.conformance.grading import Grade, Outcome
 
 __all__ = ["Report", "json_text", "junit_text", "write_json", "write_junit"]
@@ -70,7 +70,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         grades = Counter(o.grade.value for o in self.outcomes)
         return {
-            "url": self.url,
+            "url": redact_url(self.url),  # never a password, whatever the caller passed
             "identity": self.identity,
             "seed": self.seed,
             "strictCodes": self.strict_codes,

@@ -236,12 +236,13 @@ def _print_report(console: Console, report: Report) -> None:
     from ocpp16._text import printable, shorten
     from ocpp16.conformance.grading import Grade
     from ocpp16.limits import MAX_PRINTED_FRAME_BYTES
+    from ocpp16.transport import safe_url
 
     def frame(text: str) -> str:
         return printable(shorten(text, MAX_PRINTED_FRAME_BYTES))
 
     table = Table(
-        title=Text(f"OCPP 1.6 conformance of {printable(report.url)}"), title_justify="left"
+        title=Text(f"OCPP 1.6 conformance of {safe_url(report.url)}"), title_justify="left"
     )
     table.add_column("Action", style="bold", no_wrap=True)
     table.add_column("Cases", justify="right")
