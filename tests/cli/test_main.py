@@ -255,6 +255,9 @@ def test_a_command_loads_only_what_it_uses(args: list[str], absent: list[str]) -
         ["schema", "MeterValues"],
         ["random", "MeterValues", "--full"],
         ["send", "Heartbeat", "--dry-run", "--url", "ws://127.0.0.1:9/CP1"],
+        ["--help"],
+        ["--version"],
+        ["check", "--help"],
     ],
     ids=lambda args: " ".join(args[:2]),
 )
