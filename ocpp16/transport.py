@@ -14,9 +14,11 @@ the HTTP upgrade together, a send that the peer does not take gives up at its de
 read waits only as long as asked. Hostile servers are held to bounds: redirects are refused, not
 followed (a client that follows one resends its Basic auth to wherever it points), at most 128
 response headers of 8 KiB each, and incoming messages up to ``max_frame`` bytes (bigger ones
-close the connection with 1009 before they are buffered).
+close the connection with 1009 before they are buffered); a text message that is not UTF-8
+fails the connection with 1007 (RFC 6455, section 8.1).
 
-The connection carries text; :mod:`ocpp16.client` speaks OCPP-J over it.
+The connection carries text (binary messages are handed up as bytes, for the client to report
+as not OCPP-J); :mod:`ocpp16.client` speaks OCPP-J over it.
 """
 
 from __future__ import annotations
