@@ -153,7 +153,10 @@ class Session:
         """What one received message means, and what to send for it."""
         if isinstance(data, bytes):
             text = shorten(data.decode("utf-8", "replace"), MAX_PRINTED_FRAME_BYTES)
-            return [Note("malformed", text, None, "not a UTF-8 text frame")]
+            # Only binary messages arrive as bytes (text that is not UTF-8 fails the connection
+            # with 1007 in the transport). OCPP-J is text only and a binary frame carries no
+            # unique id to answer: it is reported and ignored, and the session goes on.
+            return [Note("malformed", text, None, "a binary frame: OCPP-J is text only")]
         try:
             check_depth(data)
             items = json.loads(data)

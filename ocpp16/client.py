@@ -57,7 +57,7 @@ from ocpp16.frames import Call, CallErrorFrame, CallResult, encode
 from ocpp16.frames import new_id as _new_id
 from ocpp16.limits import MAX_FRAME_BYTES, MAX_HELD_EVENTS
 from ocpp16.registry import resolve_action
-from ocpp16.transport import Connection, endpoint, safe_url, tls_context
+from ocpp16.transport import Connection, checked_timeout, endpoint, safe_url, tls_context
 
 __all__ = [
     "CallRecord",
@@ -190,7 +190,7 @@ class ChargePoint:
         on_event: Callable[[ClientEvent], None] | None = None,
     ) -> None:
         self.connection = connection
-        self.timeout = timeout
+        self.timeout = checked_timeout(timeout)
         self.on_call = on_call
         self.on_event = on_event
         self._turn = threading.Lock()  # callers wait here for their CALL's turn
@@ -302,7 +302,7 @@ class ChargePoint:
     def _send_and_wait(
         self, text: str, unique_id: str | None, what: str, timeout: float | None
     ) -> tuple[Any, CallResult | CallErrorFrame | OcppError, float, list[ClientEvent]]:
-        wait = self.timeout if timeout is None else timeout
+        wait = self.timeout if timeout is None else checked_timeout(timeout)
         if threading.current_thread() is self._reader:
             raise RuntimeError(
                 "on_event runs on the reader thread, which cannot wait for an answer:"
@@ -495,9 +495,12 @@ def connect(
     profiles 1 and 2). ``ca`` verifies the server against a CA bundle instead of the system's,
     ``cert`` and ``key`` present a client certificate (profile 3), ``insecure`` skips server
     verification. ``timeout`` bounds connecting as a whole (DNS, TCP, TLS, the upgrade) and is
-    the default of every call. ``max_frame`` is the largest message accepted from the server
-    (bytes); a bigger one closes the connection with 1009.
+    the default of every call; it is from 0.001 to 86,400 seconds (``ocpp16.limits``), and
+    InputError (a ValueError) says so for any other value, ``inf`` and NaN included.
+    ``max_frame`` is the largest message accepted from the server (bytes); a bigger one closes
+    the connection with 1009.
     """
+    checked_timeout(timeout)  # before anything else: nothing is opened for a bad one
     where = endpoint(url, identity)
     tls = None
     if ca is not None or cert is not None or key is not None or insecure:

@@ -22,10 +22,18 @@ __all__ = [
     "MAX_PRINTED_FRAME_BYTES",
     "MAX_QUEUED_CALLS",
     "MAX_RECEIVED_FRAMES",
+    "MAX_TIMEOUT",
     "MAX_UNSENT_BYTES",
     "MAX_VIOLATIONS_LISTED",
+    "MIN_TIMEOUT",
     "RESOURCE_REPORT_INTERVAL",
 ]
+
+#: The range of every timeout, in seconds (the SDK's and the CLI's --timeout): at most a day.
+#: Without a bound, ``inf`` or 1e12 overflowed the platform's clock types deep in a wait (an
+#: OverflowError traceback, or a bogus connect failure); 0, negatives and NaN mean nothing.
+MIN_TIMEOUT: Final = 0.001
+MAX_TIMEOUT: Final = 86_400.0
 
 #: Largest incoming WebSocket message accepted (bytes); larger ones close the connection (1009).
 MAX_FRAME_BYTES: Final = 10 * 1024 * 1024

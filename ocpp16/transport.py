@@ -14,15 +14,18 @@ the HTTP upgrade together, a send that the peer does not take gives up at its de
 read waits only as long as asked. Hostile servers are held to bounds: redirects are refused, not
 followed (a client that follows one resends its Basic auth to wherever it points), at most 128
 response headers of 8 KiB each, and incoming messages up to ``max_frame`` bytes (bigger ones
-close the connection with 1009 before they are buffered).
+close the connection with 1009 before they are buffered); a text message that is not UTF-8
+fails the connection with 1007 (RFC 6455, section 8.1).
 
-The connection carries text; :mod:`ocpp16.client` speaks OCPP-J over it.
+The connection carries text (binary messages are handed up as bytes, for the client to report
+as not OCPP-J); :mod:`ocpp16.client` speaks OCPP-J over it.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import socket
 import ssl
 import threading
@@ -43,7 +46,7 @@ from websockets.exceptions import (
     PayloadTooBig,
     SecurityError,
 )
-from websockets.frames import Frame, Opcode
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.typing import Subprotocol
@@ -63,9 +66,17 @@ from ocpp16.errors import (
     TLSError,
 )
 from ocpp16.frames import SUBPROTOCOL
-from ocpp16.limits import MAX_FRAME_BYTES
+from ocpp16.limits import MAX_FRAME_BYTES, MAX_TIMEOUT, MIN_TIMEOUT
 
-__all__ = ["SUBPROTOCOL", "Connection", "Endpoint", "endpoint", "safe_url", "tls_context"]
+__all__ = [
+    "SUBPROTOCOL",
+    "Connection",
+    "Endpoint",
+    "checked_timeout",
+    "endpoint",
+    "safe_url",
+    "tls_context",
+]
 
 
 _SCHEMES: Final = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
@@ -78,8 +89,35 @@ _HINTS: Final = {
 
 
 def safe_url(url: str) -> str:
-    """``url`` as it may be shown: credentials redacted, escaped, and cut when very long."""
-    return printable(shorten(redact_url(url)))
+    """``url`` as it may be shown: credentials redacted (its own and those of any URL in its
+    query), escaped, and cut when very long."""
+    return _peer_text(redact_url(url))
+
+
+def checked_timeout(value: float, what: str = "timeout") -> float:
+    """``value`` when it is a number of seconds from MIN_TIMEOUT to MAX_TIMEOUT (a day);
+    InputError (a ValueError) otherwise. ``inf``, NaN, 0, negatives and huge values used to reach
+    the clock deep in a wait and fail there with an OverflowError traceback."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"the {what} must be a number of seconds, not {type(value).__name__}")
+    if not MIN_TIMEOUT <= value <= MAX_TIMEOUT:  # False for NaN too
+        raise InputError(
+            f"the {what} must be from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:,.0f} seconds, not {value!r}"
+        )
+    return float(value)
+
+
+#: The userinfo of any URL inside a text (``scheme://user:password@``): the part to redact.
+#: Up to the authority's last ``@`` (a password may hold ``@`` or, from a hostile peer, spaces).
+_USERINFO: Final = re.compile(r"(?i)([a-z][a-z0-9+.-]*:)?//[^/?#]*@")
+
+
+def _peer_text(text: str) -> str:
+    """Text from the server's HTTP answer or its close frame (a header value, a reason, an error
+    quoting a header) as it may be shown: the credentials of every URL in it redacted first,
+    then escaped, then cut, so that neither escaping nor cutting can hide a URL from the
+    redaction (a Location holding an ESC used to reach the message with its password)."""
+    return printable(shorten(_USERINFO.sub(lambda m: f"{m.group(1) or ''}//***@", text)))
 
 
 @attrs.frozen
@@ -219,6 +257,7 @@ class Connection:
         ``timeout`` bounds the whole opening (DNS, TCP, TLS, the HTTP upgrade). ``max_frame`` is
         the largest message accepted from the server, in bytes.
         """
+        checked_timeout(timeout)
         if tls is not None and not where.secure:
             raise InputError(
                 f"TLS options need a wss:// or https:// URL, not {safe_url(where.url)}"
@@ -280,8 +319,8 @@ class Connection:
         """Send one text frame; CallTimeout when the peer takes nothing for ``timeout`` seconds
         (the connection is then closed: part of the frame may have gone), ConnectionClosed when
         the connection is gone."""
-        deadline = perf_counter() + timeout
-        if not self._write_lock.acquire(timeout=max(timeout, 0)):
+        deadline = perf_counter() + checked_timeout(timeout)
+        if not self._write_lock.acquire(timeout=timeout):
             raise CallTimeout(f"could not send within {timeout:g} s (another send was stuck)")
         try:
             with self._protocol_lock:
@@ -326,11 +365,12 @@ class Connection:
     # Receiving ---------------------------------------------------------------------------------
 
     def recv(self, timeout: float) -> str | bytes:
-        """The next data frame: its text, or bytes for a binary frame or text that is not UTF-8.
+        """The next data frame: its text, or bytes for a binary frame.
 
         Answers pings on the way. CallTimeout when nothing arrives within ``timeout`` seconds
         (``math.inf``: wait until the connection ends), ConnectionClosed when the peer closes,
-        the connection breaks, :meth:`close` is called, or a message exceeds ``max_frame``.
+        the connection breaks, :meth:`close` is called, a message exceeds ``max_frame`` (closed
+        with 1009) or a text message is not UTF-8 (closed with 1007).
         """
         deadline = perf_counter() + timeout
         with self._read_lock:
@@ -380,7 +420,7 @@ class Connection:
             return "the connection was lost"
         return (
             "the server broke the WebSocket protocol"
-            f" ({printable(shorten(str(exc)))}); closed the connection"
+            f" ({_peer_text(str(exc))}); closed the connection"
         )
 
     def _message(self, frame: Frame) -> str | bytes | None:
@@ -388,7 +428,7 @@ class Connection:
         opcode = frame.opcode
         if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
             if frame.fin:
-                return _decoded(frame.data, opcode is Opcode.BINARY)
+                return self._decoded(frame.data, opcode is Opcode.BINARY)
             self._fragments = [bytes(frame.data)]
             self._binary = opcode is Opcode.BINARY
             return None
@@ -398,15 +438,38 @@ class Connection:
             if not frame.fin:
                 return None
             data, self._fragments = b"".join(self._fragments), []
-            return _decoded(data, self._binary)
+            return self._decoded(data, self._binary)
         if opcode is Opcode.CLOSE:
             received = self._protocol.close_rcvd
             reason = ""
             if received is not None:
-                why = printable(shorten(received.reason))
+                why = _peer_text(received.reason)
                 reason = f" (code {received.code}: {why})" if why else f" (code {received.code})"
             self._end(ConnectionClosed(f"the server closed the connection{reason}"))
         return None  # ping (answered by the protocol) or pong
+
+    def _decoded(self, data: bytes | bytearray | memoryview, binary: bool) -> str | bytes | None:
+        """A binary message as bytes (the client reports it: OCPP-J is text only); a text message
+        as text, or None when it is not UTF-8, which fails the connection with 1007 as RFC 6455
+        section 8.1 requires (the message is invalid data, not a frame to skip)."""
+        if binary:
+            return bytes(data)
+        try:
+            return str(data, "utf-8")
+        except UnicodeDecodeError as exc:
+            with self._protocol_lock:
+                if self._protocol.state is State.OPEN:
+                    self._protocol.fail(CloseCode.INVALID_DATA, "invalid UTF-8 in a text frame")
+            self._flush(2.0)
+            self._frames.clear()  # nothing after invalid data is read
+            self._end(
+                ConnectionClosed(
+                    "the server sent a text frame that is not UTF-8 (byte"
+                    f" {exc.object[exc.start]:#04x} at offset {exc.start}); closed the"
+                    " connection with 1007"
+                )
+            )
+            return None
 
     # Closing -----------------------------------------------------------------------------------
 
@@ -445,9 +508,8 @@ class Connection:
             except (TimeoutError, OSError):
                 return
             self._feed(data)
-            for frame in self._frames:
-                self._message(frame)
-            self._frames.clear()
+            while self._frames:
+                self._message(self._frames.popleft())
 
     @property
     def closed(self) -> bool:
@@ -455,15 +517,6 @@ class Connection:
 
 
 _ANSWERED: Final = (Opcode.PING, Opcode.CLOSE)
-
-
-def _decoded(data: bytes | bytearray | memoryview, binary: bool) -> str | bytes:
-    if not binary:
-        try:
-            return str(data, "utf-8")
-        except UnicodeDecodeError:
-            pass
-    return bytes(data)
 
 
 def _upgrade(
@@ -495,16 +548,16 @@ def _answered(response: Response | None) -> str:
     values = response.headers.get_all("Sec-WebSocket-Protocol") if response is not None else []
     if not values:
         return "it sent no Sec-WebSocket-Protocol"
-    return f"it answered {printable(shorten(', '.join(values)))!r}"
+    return f"it answered {_peer_text(', '.join(values))!r}"
 
 
 def _handshake_error(exc: Exception, response: Response | None, shown: str) -> ConnectError:
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
-        reason = printable(shorten(exc.response.reason_phrase))
+        reason = _peer_text(exc.response.reason_phrase)
         if 300 <= status < 400:
             location = exc.response.headers.get_all("Location")
-            where = safe_url(location[0]) if location else "nowhere (no Location header)"
+            where = _peer_text(location[0]) if location else "nowhere (no Location header)"
             return HandshakeError(
                 status,
                 f"the server at {shown} redirects to {where} (HTTP {status} {reason});"
@@ -527,16 +580,14 @@ def _handshake_error(exc: Exception, response: Response | None, shown: str) -> C
     if isinstance(exc, InvalidMessage) and isinstance(exc.__cause__, SecurityError):
         return ConnectError(
             f"the server at {shown} sent an oversized answer to the WebSocket upgrade:"
-            f" {printable(shorten(str(exc.__cause__)))}"
+            f" {_peer_text(str(exc.__cause__))}"
         )
     if isinstance(exc, InvalidMessage) and isinstance(exc.__cause__, EOFError):
         hint = " (does it want a client certificate? --cert, --key)" if "wss:" in shown else ""
         return ConnectError(f"cannot connect to {shown}: the server closed the connection{hint}")
     if isinstance(exc, InvalidHandshake):
         cause = exc.__cause__ or exc
-        return ConnectError(
-            f"WebSocket handshake with {shown} failed: {printable(shorten(str(cause)))}"
-        )
+        return ConnectError(f"WebSocket handshake with {shown} failed: {_peer_text(str(cause))}")
     return ConnectError(f"WebSocket handshake with {shown} failed: {type(exc).__name__}")
 
 

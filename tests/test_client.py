@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -39,6 +40,7 @@ from ocpp16 import (
     HandshakeError,
     HeartbeatRequest,
     HeartbeatResponse,
+    InputError,
     InvalidResponse,
     Model,
     ResetRequest,
@@ -48,7 +50,7 @@ from ocpp16 import (
     UnknownAction,
 )
 from ocpp16.client import ClientEvent, Handler, answer_not_implemented, answer_random
-from ocpp16.limits import MAX_PENDING_PEER_CALLS
+from ocpp16.limits import MAX_PENDING_PEER_CALLS, MAX_TIMEOUT
 from tests.loopback import OcppCentralSystem, ServerThread, Tls, answer, scripted
 
 CS_ACTIONS = sorted(name for name, a in ACTIONS.items() if a.sender.central_system_sends)
@@ -234,7 +236,7 @@ def test_malformed_and_unmatched_frames_are_reported_and_skipped() -> None:
     # A broken CALL gets the CALLERROR OCPP-J prescribes, with the id it carries.
     assert record.events[3].reply is not None
     assert record.events[3].reply[:3] == [4, "x", "ProtocolError"]
-    assert record.events[4].detail == "not a UTF-8 text frame"
+    assert record.events[4].detail == "a binary frame: OCPP-J is text only"
     assert "unknown message type id 9" in record.events[5].detail
     assert seen == list(record.events)
 
@@ -753,3 +755,53 @@ def test_trigger_message_from_the_ocpp_package_is_answered_after_its_call_back()
         cp.call(BootNotificationRequest(charge_point_vendor="Acme", charge_point_model="X1"))
         assert done.wait(10)  # the charge point was idle when TriggerMessage came
     assert seen == [("StatusNotification", 1, "Available"), ("TriggerMessage answered", "Accepted")]
+
+
+# Timeouts -------------------------------------------------------------------------------------
+
+
+def recording(frames: list[Any]) -> Callable[[Any], list[str]]:
+    """A script answering each CALL validly, keeping the frames received."""
+
+    def script(frame: Any) -> list[str]:
+        frames.append(frame)
+        return [answer(frame)]
+
+    return script
+
+
+BAD_TIMEOUTS = [math.inf, -math.inf, math.nan, -1.0, 0, 0.0001, 1e12, 86_400.5]
+
+
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+def test_connect_refuses_a_timeout_out_of_range_before_connecting(timeout: float) -> None:
+    frames: list[Any] = []
+    with (
+        ServerThread(scripted(recording(frames))) as server,
+        pytest.raises(InputError) as caught,
+    ):
+        ocpp16.connect(server.url(), timeout=timeout)
+    message = str(caught.value)
+    assert message == f"the timeout must be from 0.001 to 86,400 seconds, not {timeout!r}"
+    assert isinstance(caught.value, ValueError)
+    assert frames == []
+
+
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS, ids=repr)
+def test_a_call_refuses_a_timeout_out_of_range_and_sends_nothing(timeout: float) -> None:
+    frames: list[Any] = []
+    with (
+        ServerThread(scripted(recording(frames))) as server,
+        ocpp16.connect(server.url(), timeout=5) as cp,
+    ):
+        with pytest.raises(InputError, match=r"the timeout must be from 0\.001 to 86,400"):
+            cp.call(HeartbeatRequest(), timeout=timeout)
+        with pytest.raises(InputError, match="the timeout must be"):
+            cp.connection.send("[]", timeout)
+        cp.call(HeartbeatRequest(), timeout=MAX_TIMEOUT)  # the bound itself is fine
+    assert len(frames) == 1
+
+
+def test_a_timeout_that_is_not_a_number_is_refused() -> None:
+    with pytest.raises(InputError, match="the timeout must be a number of seconds, not str"):
+        ocpp16.connect("ws://127.0.0.1:9/CP1", timeout="5")  # type: ignore[arg-type]

@@ -115,7 +115,7 @@ def test_a_broken_answer_fails_the_call(text: str, problem: str, answer: Any) ->
 @pytest.mark.parametrize(
     ("data", "detail"),
     [
-        (b"\xff", "not a UTF-8 text frame"),
+        (b"\xff", "a binary frame: OCPP-J is text only"),
         ("not json", "not valid JSON"),
         (DEEP, "nested deeper"),
         ('[9,"x"]', "unknown message type id 9"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -446,20 +447,71 @@ def test_a_peer_stalling_mid_frame_times_out() -> None:
         assert 0.2 <= time.perf_counter() - start < 2
 
 
-def test_invalid_utf8_text_arrives_as_bytes() -> None:
-    with raw_connection(bytes([0x81, 2]) + b"\xff\xfe") as connection:
-        assert connection.recv(5) == b"\xff\xfe"
+def closing_peer(script: bytes, received: list[bytes]) -> HttpPeer:
+    """A raw peer that sends ``script`` after the upgrade and records what comes back."""
+
+    def send_script(peer: socket.socket, request: bytes, stop: threading.Event) -> None:
+        peer.sendall(switching(request) + script)
+        peer.settimeout(5)
+        with contextlib.suppress(OSError):
+            while chunk := peer.recv(4096):
+                received.append(chunk)
+
+    return HttpPeer(send_script)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        bytes([0x81, 2]) + b"\xff\xfe",
+        # The same bytes split over a fragment and its continuation.
+        bytes([0x01, 1]) + b"\xff" + bytes([0x80, 1]) + b"\xfe",
+        # A valid frame first: it is read, then the invalid one fails the connection.
+        text_frame("[1]") + bytes([0x81, 4]) + b'["\xff"',
+    ],
+    ids=["whole", "fragmented", "after-a-valid-frame"],
+)
+def test_text_that_is_not_utf8_fails_the_connection_with_1007(script: bytes) -> None:
+    received: list[bytes] = []
+    with closing_peer(script, received) as peer:
+        connection = Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), timeout=5)
+        if script.startswith(text_frame("[1]")):
+            assert connection.recv(5) == "[1]"
+        with pytest.raises(ConnectionClosed, match=r"not UTF-8 .*closed the connection with 1007"):
+            connection.recv(5)
+        with pytest.raises(ConnectionClosed):
+            connection.send("[]")
+        connection.close()
+    sent = b"".join(received)
+    # Our close frame (masked, as a client's must be): opcode 8, then the code 1007.
+    assert sent[:1] == b"\x88"
+    length = sent[1] & 0x7F
+    mask, body = sent[2:6], sent[6 : 6 + length]
+    unmasked = bytes(b ^ mask[i % 4] for i, b in enumerate(body))
+    assert int.from_bytes(unmasked[:2], "big") == 1007
 
 
 # Hostile servers ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_redirects_are_refused_and_credentials_stay(status: int) -> None:
+@pytest.mark.parametrize(
+    ("status", "tail"),
+    [
+        (301, ""),
+        (302, ""),
+        (307, ""),
+        (308, ""),
+        # websockets refuses a header value holding ESC and quotes it: redacted all the same.
+        (302, "\x1b[31m"),
+        (302, "?next=http://u:" + SECRET + "@x/"),
+        (302, "?next=//u:p@" + SECRET + " \x1b@x/"),
+    ],
+)
+def test_redirects_are_refused_and_credentials_stay(status: int, tail: str) -> None:
     with socket.create_server(("127.0.0.1", 0)) as capture:
         capture.setblocking(False)
         port = capture.getsockname()[1]
-        elsewhere = f"ws://CP1:{SECRET}@127.0.0.1:{port}/ocpp/CP1"
+        elsewhere = f"ws://CP1:{SECRET}@127.0.0.1:{port}/ocpp/CP1{tail}"
 
         def redirect(peer: socket.socket, _: bytes, __: threading.Event) -> None:
             peer.sendall(
@@ -467,15 +519,20 @@ def test_redirects_are_refused_and_credentials_stay(status: int) -> None:
                 "Content-Length: 0\r\n\r\n".encode()
             )
 
-        with HttpPeer(redirect) as peer, pytest.raises(HandshakeError) as caught:
+        with HttpPeer(redirect) as peer, pytest.raises(ConnectError) as caught:
             Connection.open(endpoint(f"ws://127.0.0.1:{peer.port}/CP1"), password=SECRET)
         with pytest.raises(BlockingIOError):
             capture.accept()  # nobody came
     message = str(caught.value)
+    assert SECRET not in message
+    assert "\x1b" not in message
+    if "\x1b" in tail:  # a header websockets refuses: quoted escaped, credentials redacted
+        assert f"invalid HTTP header value: ws://***@127.0.0.1:{port}/ocpp/CP1" in message
+        return
+    assert isinstance(caught.value, HandshakeError)
     assert caught.value.status == status
     assert f"redirects to ws://***@127.0.0.1:{port}/ocpp/CP1" in message
     assert "not followed" in message
-    assert SECRET not in message
 
 
 def dribble(peer: socket.socket, request: bytes, stop: threading.Event) -> None:

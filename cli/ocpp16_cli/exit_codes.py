@@ -24,6 +24,8 @@ class ExitCode(IntEnum):
     INVALID_RESPONSE = 6
     #: The peer closed the connection, or sent a frame that is not OCPP-J.
     CONNECTION_LOST = 7
+    #: Standard output was closed early (``ocpp16 list | head -1``): 128 + SIGPIPE, quietly.
+    BROKEN_PIPE = 141
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:

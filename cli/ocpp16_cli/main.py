@@ -59,6 +59,9 @@ class _Group(TyperGroup):
     command raises end here, so each command only raises.
     """
 
+    #: Whether stdout was a pipe when the command started (set as the root context is made).
+    stdout_was_pipe = False
+
     def list_commands(self, ctx: Any) -> list[str]:  # typer vendors click; its Context is private
         return list(COMMANDS)
 
@@ -103,12 +106,20 @@ class _Group(TyperGroup):
     ) -> Any:
         from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
+        if parent is None:
+            self.stdout_was_pipe = _fd_kind(1) == "pipe"
         try:
             return super().make_context(info_name, args, parent, **extra)
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:  # the root's own options: no context to exit through yet
             _usage_error(exc)
+        except BrokenPipeError:  # `ocpp16 --version | head -1`: the root's eager options print
+            _stdout_gone()
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+        except SystemExit as exc:  # `ocpp16 --help | head -1`: see _rich_broken_pipe
+            _rich_broken_pipe(exc, self.stdout_was_pipe)
+            raise
 
     def invoke(self, ctx: Any) -> Any:
         from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -127,6 +138,53 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("ocpp16: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            _stdout_gone()
+            ctx.exit(int(ExitCode.BROKEN_PIPE))
+        except SystemExit as exc:
+            _rich_broken_pipe(exc, self.stdout_was_pipe)
+            raise
+
+
+def _fd_kind(fd: int) -> str:
+    """``pipe``, ``devnull`` or ``other``: what file descriptor ``fd`` is."""
+    import os
+    import stat
+
+    try:
+        mode = os.fstat(fd)
+        if stat.S_ISFIFO(mode.st_mode):
+            return "pipe"
+        null = os.stat(os.devnull)
+        return "devnull" if (mode.st_dev, mode.st_ino) == (null.st_dev, null.st_ino) else "other"
+    except OSError:
+        return "other"
+
+
+def _rich_broken_pipe(exc: SystemExit, stdout_was_pipe: bool) -> None:
+    """Typer prints help through a rich console of its own, whose broken-pipe handler points
+    stdout at /dev/null and exits with 1. Seen exactly so (stdout a pipe at the start and
+    /dev/null now: nothing else in ocpp16 moves it), it ends with 141 like any closed stdout."""
+    if exc.code == 1 and stdout_was_pipe and _fd_kind(1) == "devnull":
+        raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+
+
+def _stdout_gone() -> None:
+    """The reader of stdout went away (``ocpp16 list | head -1``): nothing more can be shown.
+
+    Python ignores SIGPIPE, so a write raises BrokenPipeError instead of ending the process as
+    the shell expects; the command then ends quietly with 141 (128 + SIGPIPE), what a shell
+    reports for a process that SIGPIPE ended, never 1, which means "failures" for ``check``.
+    Standard output is pointed at /dev/null so that flushing it at exit fails no more (the
+    recipe of Python's signal module documentation)."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (a test runner's stdout): nothing to do
+        pass
 
 
 #: pydantic's words for a bad value (Typer 0.29 converts through it), and plainer ones.

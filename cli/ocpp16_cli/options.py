@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 
+# The SDK's bounds, named once: the CLI refuses what the SDK would refuse.
+from ocpp16.limits import MAX_TIMEOUT, MIN_TIMEOUT
+
 __all__ = [
     "MAX_TIMEOUT",
+    "MIN_TIMEOUT",
     "Ca",
     "Cert",
     "Identity",
@@ -19,11 +23,6 @@ __all__ = [
     "complete_action",
     "complete_actions",
 ]
-
-
-#: The longest --timeout, in seconds: a day. Without a bound, `inf` or 1e12 overflowed the
-#: platform's clock types deep in a wait (a traceback, or an OverflowError as a connect failure).
-MAX_TIMEOUT: Final = 86_400.0
 
 
 def complete_action(incomplete: str) -> list[str]:

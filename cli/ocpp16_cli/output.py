@@ -18,6 +18,7 @@ whatever the console's encoding cannot write escaped too, so printing never fail
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -61,7 +62,14 @@ def make_console(stderr: bool = False) -> Console:
     pipe or a file, as wide as :data:`PIPE_WIDTH` unless ``COLUMNS`` says otherwise."""
     from rich.console import Console
 
-    console = Console(stderr=stderr, soft_wrap=True, highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit with 1 (which reads as "failures" for check): the root command
+            # handles a closed stdout once, for every command (ocpp16_cli.main).
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
+
+    console = _Console(stderr=stderr, soft_wrap=True, highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPE_WIDTH
     return console

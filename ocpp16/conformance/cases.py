@@ -265,15 +265,25 @@ def defects(action: str, root: ObjectConstraints | None = None) -> Iterator[Muta
     required field missing, each field of the wrong type, each bounded string one over, each
     enum unknown, each date-time bad, each number off its multipleOf, each bounded array one
     short or one over (and each 1..* array of the spec's tables empty), at any depth; an
-    unknown property."""
+    unknown property in each kind of nested object (every OCPP 1.6 object is closed:
+    additionalProperties false), then at the top."""
+    closed: dict[str, str] = {}  # nested object kind -> the first path it was met at
     for node in _walk(_request(action) if root is None else root):
         if isinstance(node, _Object):
+            if node.path != "$":
+                closed.setdefault(node.constraints.name, node.path)
             for prop in node.constraints.properties:
                 if prop.required:
                     yield Mutation(f"{node.path}.{prop.wire}", "missing", MISSING, "delete")
         else:
             yield from _place_defects(action, node)
-    yield Mutation("$.unexpectedProperty", "unknown property", UNKNOWN_PROPERTY, "add", "x")
+    for path in closed.values():
+        yield _unknown_property(path)
+    yield _unknown_property("$")
+
+
+def _unknown_property(path: str) -> Mutation:
+    return Mutation(f"{path}.unexpectedProperty", "unknown property", UNKNOWN_PROPERTY, "add", "x")
 
 
 def _place_defects(action: str, place: _Place) -> Iterator[Mutation]:

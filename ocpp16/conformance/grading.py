@@ -7,6 +7,7 @@ characters or its markup as anything but plain text.
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any, Final
 
@@ -19,7 +20,7 @@ from ocpp16.errors import ERROR_CODES, ValidationError
 from ocpp16.frames import CallErrorFrame, CallResult
 from ocpp16.readings import ERRATA_SHEET, ERRATA_UNITS, ONE_OR_MORE
 
-__all__ = ["Grade", "Outcome", "grade_answer", "grade_silence", "peer_text"]
+__all__ = ["Grade", "Outcome", "grade_answer", "grade_silence", "peer_json", "peer_text"]
 
 #: Spellings from OCPP 2.0.1 that some 1.6 central systems send (the `ocpp` package among them).
 SPELLINGS_2_0_1: Final = {
@@ -85,8 +86,16 @@ class Outcome:
 
 
 def peer_text(value: Any) -> str:
-    """A value the peer chose, fit to quote in one line: printable and bounded."""
-    return printable(shorten(value if isinstance(value, str) else repr(value)))
+    """A value the peer chose, fit to quote in one line: a string as it is, any other value as
+    JSON (``null``, ``true``, ``[1]``: what the peer sent, not a Python repr); printable and
+    bounded."""
+    return peer_json(value) if not isinstance(value, str) else printable(shorten(value))
+
+
+def peer_json(value: Any) -> str:
+    """A JSON value the peer sent, shown as JSON (a string with its quotes); printable and
+    bounded. Anything that is not JSON (it never comes from a peer) falls back to its repr."""
+    return printable(shorten(json.dumps(value, ensure_ascii=False, default=repr)))
 
 
 def grade_answer(case: Case, answer: CallResult | CallErrorFrame) -> tuple[Grade, str]:
@@ -111,7 +120,7 @@ def grade_answer(case: Case, answer: CallResult | CallErrorFrame) -> tuple[Grade
         return Grade.CALL_ERROR, f"refused a valid CALL with {code}{detail}"
     grade, reason = _grade_code(case, answer.code, code)
     if not isinstance(answer.details, dict):
-        note = f"its errorDetails is {peer_text(answer.details)}, not an object"
+        note = f"its errorDetails is {peer_json(answer.details)}, not an object"
         if grade is Grade.PASS:
             return Grade.WARNING, f"{reason}, but {note}"
         return grade, f"{reason}; {note}"

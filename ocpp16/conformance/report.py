@@ -10,10 +10,10 @@ from typing import Any
 
 import attrs
 
-from ocpp16._text import printable
+from ocpp16._text import printable, redact_url
 from ocpp16.conformance.grading import Grade, Outcome
 
-__all__ = ["Report", "write_json", "write_junit"]
+__all__ = ["Report", "json_text", "junit_text", "write_json", "write_junit"]
 
 
 @attrs.frozen
@@ -56,7 +56,9 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return not self.failures and not self.stopped
+        """No case failed and every planned case ran: an incomplete run never passes, whatever
+        it found so far (a CI job reading ``passed`` must not be misled by a Ctrl-C)."""
+        return self.complete and not self.failures
 
     def by_action(self) -> dict[str, Counter[Grade]]:
         """Grades counted per action ("frames" for frame-level cases), in case order."""
@@ -68,7 +70,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         grades = Counter(o.grade.value for o in self.outcomes)
         return {
-            "url": self.url,
+            "url": redact_url(self.url),  # never a password, whatever the caller passed
             "identity": self.identity,
             "seed": self.seed,
             "strictCodes": self.strict_codes,
@@ -110,11 +112,27 @@ def _outcome_json(outcome: Outcome, failed: bool) -> dict[str, Any]:
     }
 
 
+def json_text(report: Report) -> str:
+    """The JSON report (ASCII: what the peer wrote is in ``\\u`` escapes), ending in a newline."""
+    return json.dumps(report.to_json(), indent=2) + "\n"
+
+
 def write_json(report: Report, path: Path) -> None:
-    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    path.write_text(json_text(report), encoding="utf-8")
+
+
+def junit_text(report: Report) -> str:
+    """The JUnit XML report as ASCII text (other characters as character references), fit for
+    any stdout whatever its encoding."""
+    data: bytes = ET.tostring(_junit(report), encoding="us-ascii", xml_declaration=True)
+    return data.decode("ascii") + "\n"
 
 
 def write_junit(report: Report, path: Path) -> None:
+    ET.ElementTree(_junit(report)).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _junit(report: Report) -> ET.Element:
     """One testsuite per action, one testcase per case; warnings are <system-out> notes (code
     warnings failures under ``strict_codes``), cases not tested <skipped>. An incomplete run
     says so in the root's properties and each suite's ``complete`` attribute."""
@@ -130,6 +148,8 @@ def write_junit(report: Report, path: Path) -> None:
     groups: dict[str, list[Outcome]] = {}
     for outcome in report.outcomes:
         groups.setdefault(outcome.case.action or "frames", []).append(outcome)
+    if not report.complete:
+        _junit_incomplete(report, suites)
     for action, outcomes in groups.items():
         failed = [o for o in outcomes if report.failed(o)]
         suite = ET.SubElement(
@@ -146,7 +166,20 @@ def write_junit(report: Report, path: Path) -> None:
         for outcome in outcomes:
             _junit_case(report, suite, action, outcome)
     ET.indent(suites)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    return suites
+
+
+def _junit_incomplete(report: Report, suites: ET.Element) -> None:
+    """An incomplete run as a failed test case of its own, first: a CI system counting failures
+    in JUnit must not see a stopped or interrupted run as green."""
+    why = report.stopped or "interrupted (Ctrl-C)"
+    run = f"{len(report.outcomes)} of {report.planned} cases ran"
+    suite = ET.SubElement(
+        suites, "testsuite", name="ocpp16.check.run", tests="1", failures="1", errors="0"
+    )
+    case = ET.SubElement(suite, "testcase", classname="ocpp16.check.run", name="complete")
+    failure = ET.SubElement(case, "failure", message=f"incomplete run: {why}", type="incomplete")
+    failure.text = f"{run}; an incomplete run never passes"
 
 
 def _junit_case(report: Report, suite: ET.Element, action: str, outcome: Outcome) -> None:

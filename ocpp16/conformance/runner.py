@@ -39,9 +39,17 @@ from ocpp16.conformance.grading import (
     peer_text,
 )
 from ocpp16.conformance.report import Report
-from ocpp16.errors import CallTimeout, ConnectionClosed, FrameError, OcppError, TransportError
+from ocpp16.errors import (
+    CallTimeout,
+    ConnectionClosed,
+    FrameError,
+    InputError,
+    OcppError,
+    TransportError,
+)
 from ocpp16.frames import CALLERROR, CALLRESULT, CallErrorFrame, CallResult
 from ocpp16.limits import MAX_FRAME_BYTES
+from ocpp16.transport import endpoint
 
 __all__ = ["STOP_AFTER_UNANSWERED", "CheckInterrupted", "CheckOptions", "run_check"]
 
@@ -94,7 +102,7 @@ class _Session:
         self.reconnects = 0  # successful ones
         self.rng = random.Random(options.seed)
         self.cp: ChargePoint | None = None
-        self.identity = options.identity or ""
+        self.identity = _identity(options)
         self.unanswered = 0  # exchanges in a row without an answer
         self.last_answered = ""  # the id of the last case whose exchanges were answered
         self._opened = False
@@ -118,9 +126,10 @@ class _Session:
         if isinstance(boot.error, CallTimeout | ConnectionClosed):
             cp.close()
             what = "did not answer" if isinstance(boot.error, CallTimeout) else "closed on"
-            raise _Stop(
-                f"the central system {what} the BootNotification{self._after()} ({boot.error})"
-            )
+            when = f" after case {self.last_answered}" if self.last_answered else ""
+            if self._opened and not when:
+                when = " of a reconnect"
+            raise _Stop(f"the central system {what} the BootNotification{when} ({boot.error})")
         if self._opened:
             self.reconnects += 1
         self._opened = True
@@ -156,15 +165,32 @@ class _Session:
             self.unanswered = 0
             self.last_answered = case.id
 
+    @property
+    def silent(self) -> bool:
+        """Whether the central system has left enough exchanges in a row unanswered to stop."""
+        return self.unanswered >= STOP_AFTER_UNANSWERED
+
     def check_alive(self) -> None:
-        if self.unanswered >= STOP_AFTER_UNANSWERED:
+        if self.silent:
             raise _Stop(
                 f"the central system stopped answering{self._after()}: "
                 f"{self.unanswered} exchanges in a row without an answer"
             )
 
     def _after(self) -> str:
-        return f" after case {self.last_answered}" if self.last_answered else ""
+        """Where the run got to: the last case answered, else the boot (or not even that)."""
+        if self.last_answered:
+            return f" after case {self.last_answered}"
+        return " after the BootNotification" if self._opened else " before any case"
+
+
+def _identity(options: CheckOptions) -> str:
+    """The identity the run connects as (from the URL's path when not given), known before the
+    first connection: a report of a run that ends at or before the boot still names it."""
+    try:
+        return endpoint(options.url, options.identity).identity
+    except InputError:
+        return options.identity or ""  # connecting will say what is wrong with the URL
 
 
 class _Bases:
@@ -268,8 +294,10 @@ def _run_case(session: _Session, bases: _Bases, case: Case) -> Outcome:
     outcome = Outcome(case, grade, reason, record.answer, record.elapsed * 1000, sent)
     if grade is Grade.DROPPED:
         session.drop()
-    elif case.kind != "positive" or isinstance(record.error, CallTimeout):
-        # Is the connection still usable (and the central system still answering)?
+    elif (case.kind != "positive" or isinstance(record.error, CallTimeout)) and not session.silent:
+        # Is the connection still usable (and the central system still answering)? Not asked
+        # once it has been silent long enough to stop: the verdict then counts exactly
+        # STOP_AFTER_UNANSWERED exchanges, and one timeout less is waited.
         probe = cp.exchange(HeartbeatRequest(), timeout)
         session.heard(probe, case)
         if isinstance(probe.error, ConnectionClosed):

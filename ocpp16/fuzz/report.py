@@ -18,15 +18,29 @@ from ocpp16.fuzz.oracles import ORACLES
 if TYPE_CHECKING:
     from ocpp16.fuzz.engine import FuzzReport
 
-__all__ = ["write_json", "write_junit"]
+__all__ = ["json_text", "junit_text", "write_json", "write_junit"]
+
+
+def json_text(report: FuzzReport) -> str:
+    """The JSON report, ASCII only (whatever the target sent travels as JSON escapes)."""
+    return json.dumps(report.to_json(), indent=2) + "\n"
 
 
 def write_json(report: FuzzReport, path: Path) -> None:
-    # ASCII only: whatever the target sent travels as JSON escapes.
-    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="ascii")
+    path.write_text(json_text(report), encoding="ascii")
+
+
+def junit_text(report: FuzzReport) -> str:
+    """The JUnit XML report as ASCII text (other characters as character references)."""
+    data: bytes = ET.tostring(_junit(report), encoding="us-ascii", xml_declaration=True)
+    return data.decode("ascii") + "\n"
 
 
 def write_junit(report: FuzzReport, path: Path) -> None:
+    ET.ElementTree(_junit(report)).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _junit(report: FuzzReport) -> ET.Element:
     suites = ET.Element("testsuites", name="ocpp16 fuzz", time=f"{report.elapsed_s:.3f}")
     properties = ET.SubElement(suites, "properties")
     for name, value in (
@@ -60,4 +74,4 @@ def write_junit(report: FuzzReport, path: Path) -> None:
                 one_line=False,
             )
     ET.indent(suites)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    return suites

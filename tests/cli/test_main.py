@@ -242,3 +242,41 @@ def test_a_command_loads_only_what_it_uses(args: list[str], absent: list[str]) -
     loaded = done.stderr.split("LOADED ")[1].split()
     found = [m for m in loaded for p in absent if m == p or m.startswith(f"{p}.")]
     assert not found, f"ocpp16 {' '.join(args)} loaded {found}"
+
+
+# A closed stdout ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list"],
+        ["list", "--json"],
+        ["schema", "MeterValues"],
+        ["random", "MeterValues", "--full"],
+        ["send", "Heartbeat", "--dry-run", "--url", "ws://127.0.0.1:9/CP1"],
+        ["--help"],
+        ["--version"],
+        ["check", "--help"],
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_a_closed_stdout_ends_quietly_with_141(args: list[str]) -> None:
+    """``ocpp16 list | head -1``: the reader is gone before anything is written (a pipe whose
+    read end is closed), so the first write fails with EPIPE whatever the output's size."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "ocpp16", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == ExitCode.BROKEN_PIPE
+    assert int(ExitCode.BROKEN_PIPE) == 141  # 128 + SIGPIPE, as a shell reports it
+    assert done.stderr == ""  # no traceback, no "Exception ignored" at exit

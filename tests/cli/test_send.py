@@ -426,6 +426,24 @@ def test_malformed_answer() -> None:
     assert_error(result, ExitCode.CONNECTION_LOST, "the answer is not OCPP-J")
 
 
+def test_answer_in_a_text_frame_that_is_not_utf8_closes_with_1007() -> None:
+    codes: list[int | None] = []
+
+    async def not_utf8(connection: ServerConnection) -> None:
+        frame = json.loads(await connection.recv())
+        # A text frame whose bytes are not UTF-8 (websockets sends bytes as text unchecked).
+        bad = b'[3, "' + frame[1].encode() + b'", {"currentTime": "\xff\xfe"}]'
+        await connection.send(bad, text=True)
+        await connection.wait_closed()
+        codes.append(connection.close_code)
+
+    with ServerThread(not_utf8) as server:
+        result = send("Heartbeat", "--url", server.url(), "--timeout", "10")
+    assert_error(result, ExitCode.CONNECTION_LOST, "not UTF-8")
+    assert "closed the connection with 1007" in result.stderr
+    assert codes == [1007], codes
+
+
 # CALLs from the central system while we wait -------------------------------------------------
 
 

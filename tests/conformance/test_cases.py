@@ -10,6 +10,7 @@ import sys
 import textwrap
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -362,12 +363,55 @@ def test_every_constraint_in_the_description_yields_its_defect_case(kind: str) -
     assert seen > 0  # the description has this kind somewhere
 
 
-def test_unknown_properties_and_max_items_yield_their_defect_cases() -> None:
-    """Every object is closed; no OCPP 1.6 schema has maxItems, so a described one stands in."""
-    for action in ACTIONS:
-        assert [m.path for m in defects(action) if m.kind == "unknown property"] == [
-            "$.unexpectedProperty"
-        ]
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_an_unknown_property_is_planted_in_each_kind_of_object(action: str) -> None:
+    """Every OCPP 1.6 object is closed (additionalProperties false): one case per kind of nested
+    object the description shows (at the first place it is met), then one at the top; each
+    breaks exactly that object's additionalProperties."""
+    kinds: dict[str, str] = {}
+    for path, prop, _ in _described(constraints_of(f"{action}Request")):
+        nested = prop.nested or (prop.items.nested if prop.items else None)
+        if nested:
+            kinds.setdefault(nested, f"{path}[0]" if prop.type == "array" else path)
+    expected = [f"{where}.unexpectedProperty" for where in kinds.values()]
+    expected.append("$.unexpectedProperty")
+    found = [m for m in defects(action) if m.kind == "unknown property"]
+    assert [m.path for m in found] == expected
+    for mutation in found:
+        payloads = (
+            ACTIONS[action].request.random(full=True, rng=random.Random(seed)).to_dict()
+            for seed in range(50)
+        )
+        planted = next(p for p in map(partial(apply_mutation, mutation), payloads) if p)
+        violated = [(v.path, v.constraint) for v in violations(planted, ACTIONS[action].request)]
+        assert violated == [(mutation.path, "additionalProperties")], (action, violated)
+
+
+@pytest.mark.parametrize(
+    ("action", "kinds"),
+    [
+        ("MeterValues", ["$.meterValue[0]", "$.meterValue[0].sampledValue[0]"]),
+        ("StopTransaction", ["$.transactionData[0]", "$.transactionData[0].sampledValue[0]"]),
+        (
+            "SetChargingProfile",
+            [
+                "$.csChargingProfiles",
+                "$.csChargingProfiles.chargingSchedule",
+                "$.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]",
+            ],
+        ),
+        ("Heartbeat", []),
+    ],
+)
+def test_nested_unknown_properties_where_the_spec_has_objects(
+    action: str, kinds: list[str]
+) -> None:
+    paths = [m.path for m in defects(action) if m.kind == "unknown property"]
+    assert paths == [f"{k}.unexpectedProperty" for k in [*kinds, "$"]]
+
+
+def test_max_items_yield_their_defect_cases() -> None:
+    """No OCPP 1.6 schema has maxItems, so a described one stands in."""
     keys = Property(
         "key",
         "key",

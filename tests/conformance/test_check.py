@@ -59,14 +59,14 @@ def test_ocpp16_serve_passes_every_case(own_server: CentralSystemThread, tmp_pat
     assert report["passed"] is True
     assert report["complete"] is True
     summary = report["summary"]
-    assert (summary["planned"], summary["cases"], summary["failed"]) == (256, 256, 0)
+    assert (summary["planned"], summary["cases"], summary["failed"]) == (260, 260, 0)
     # Where ocpp16's own parser follows one reading of the spec and not the other, the check
     # says so as a reading warning, and only there.
     readings = {c["id"] for c in report["cases"] if c["grade"] == "reading warning"}
     assert readings <= {c["id"] for c in report["cases"] if c["reading"]}
-    assert summary["grades"] == {"pass": 256 - len(readings), "reading warning": len(readings)}
+    assert summary["grades"] == {"pass": 260 - len(readings), "reading warning": len(readings)}
     suites = ET.parse(report_xml).getroot()
-    assert sum(int(s.get("tests", "0")) for s in suites.iter("testsuite")) == 256
+    assert sum(int(s.get("tests", "0")) for s in suites.iter("testsuite")) == 260
     assert sum(int(s.get("failures", "0")) for s in suites.iter("testsuite")) == 0
 
 
@@ -304,5 +304,32 @@ def test_the_installed_commands_check_and_serve_end_to_end() -> None:
         server.terminate()
         server.communicate(timeout=10)  # waits, and closes the stderr pipe
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "PASS: 256 cases: " in done.stdout and ", 0 failed" in done.stdout
+    assert "PASS: 260 cases: " in done.stdout and ", 0 failed" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("option", ["--json", "--junit"])
+def test_a_report_to_dash_goes_to_stdout_and_the_rest_to_stderr(
+    own_server: CentralSystemThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["check", own_server.url("DASH"), "--actions", "Heartbeat", option, "-"]
+    )
+    assert result.exit_code == 0, result.output
+    assert list(tmp_path.iterdir()) == []  # no file named '-'
+    if option == "--json":
+        report = json.loads(result.stdout)  # stdout holds the report and nothing else
+        assert report["passed"] is True and report["identity"] == "DASH"
+    else:
+        suites = ET.fromstring(result.stdout.encode())
+        assert sum(int(s.get("tests", "0")) for s in suites.iter("testsuite")) > 0
+    assert "OCPP 1.6 conformance of" in result.stderr and "PASS:" in result.stderr
+
+
+def test_both_reports_to_stdout_is_bad_input() -> None:
+    result = runner.invoke(app, ["check", "ws://127.0.0.1:9/X", "--json", "-", "--junit", "-"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        "ocpp16: error: --json and --junit both name stdout (-): give a file to one\n"
+    )

@@ -163,7 +163,22 @@ def test_a_server_that_never_answers_ends_the_run_at_once(tmp_path: Path) -> Non
     assert "STOPPED the central system did not answer the BootNotification" in result.output
     report = json.loads(report_json.read_text())
     assert report["summary"]["cases"] == 0 and report["complete"] is False
+    assert report["passed"] is False
+    assert report["identity"] == "MUTE"  # from the URL: the run ended at the boot
     assert report["stopped"].startswith("the central system did not answer the BootNotification")
+
+
+def test_a_server_that_answers_only_the_boot_stops_after_the_boot() -> None:
+    with ServerThread(faulty(_answers_first(0))) as server:
+        report = run_check(CheckOptions(url=server.url("/ocpp/BOOTONLY"), timeout=0.2))
+    assert report.stopped == (
+        "the central system stopped answering after the BootNotification: "
+        f"{STOP_AFTER_UNANSWERED} exchanges in a row without an answer"
+    )
+    # The first case and its probe, then the second case (no probe: the run stops).
+    assert [o.grade for o in report.outcomes] == [Grade.TIMEOUT, Grade.TIMEOUT]
+    assert report.identity == "BOOTONLY"
+    assert not report.passed and not report.complete
 
 
 def test_a_server_that_stops_answering_ends_the_run_with_one_verdict() -> None:
@@ -257,10 +272,15 @@ def test_markup_and_escape_sequences_from_the_peer_never_reach_the_terminal(
     ET.parse(report_xml)  # well-formed XML, whatever the peer sent
 
 
-def test_errordetails_that_are_not_an_object_are_a_warning() -> None:
+@pytest.mark.parametrize(
+    ("details", "shown"),
+    [(None, "null"), ("oops", '"oops"'), ([1, True], "[1, true]"), (1.5, "1.5")],
+    ids=["null", "string", "array", "number"],
+)
+def test_errordetails_that_are_not_an_object_are_a_warning(details: Any, shown: str) -> None:
     def null_details(incoming: Valid | Invalid) -> str | None:
         if isinstance(incoming, Invalid):
-            return json.dumps([4, incoming.reply.unique_id, incoming.reply.code, "", None])
+            return json.dumps([4, incoming.reply.unique_id, incoming.reply.code, "", details])
         return None
 
     with ServerThread(faulty(null_details)) as server:
@@ -275,7 +295,8 @@ def test_errordetails_that_are_not_an_object_are_a_warning() -> None:
         "frame/unknown action",
         "frame/message id over 36 characters",
     ]
-    assert all("errorDetails is None, not an object" in o.reason for o in warned)
+    # Shown as the JSON the peer sent, not as a Python repr (None, True).
+    assert all(f"errorDetails is {shown}, not an object" in o.reason for o in warned)
     assert report.passed
 
 
@@ -312,10 +333,17 @@ def test_ctrl_c_prints_the_table_so_far_and_writes_incomplete_reports(
     assert "Heartbeat" in result.output and "INTERRUPTED: 3 cases: 3 passed" in result.output
     report = json.loads(report_json.read_text())
     assert report["complete"] is False and report["interrupted"] is True
+    assert report["passed"] is False  # nothing failed, yet an incomplete run never passes
+    assert report["identity"] == "CTRLC"
     assert report["summary"]["cases"] == 3 and report["summary"]["planned"] == 9
     suites = ET.parse(report_xml).getroot()
     complete = {p.get("name"): p.get("value") for p in suites.iter("property")}["complete"]
     assert complete == "false"
+    # A CI system counting JUnit failures sees the incomplete run as one.
+    assert sum(int(s.get("failures", "0")) for s in suites.iter("testsuite")) == 1
+    failure = suites.find("testsuite[@name='ocpp16.check.run']/testcase/failure")
+    assert failure is not None
+    assert failure.get("message") == "incomplete run: interrupted (Ctrl-C)"
 
 
 @pytest.mark.parametrize("actions", ["", " , ,", ","])

@@ -13,6 +13,7 @@ from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
 from ocpp16_cli.options import (
     MAX_TIMEOUT,
+    MIN_TIMEOUT,
     Ca,
     Cert,
     Identity,
@@ -69,7 +70,7 @@ def check(
     timeout: Annotated[
         float,
         typer.Option(
-            min=0.001,
+            min=MIN_TIMEOUT,
             max=MAX_TIMEOUT,
             help="Seconds to wait to connect and for each answer.",
         ),
@@ -83,11 +84,19 @@ def check(
     ] = False,
     json_report: Annotated[
         Path | None,
-        typer.Option("--json", metavar="FILE", help="Write a JSON report."),
+        typer.Option(
+            "--json",
+            metavar="FILE",
+            help="Write a JSON report ('-': to stdout, the rest of the output to stderr).",
+        ),
     ] = None,
     junit_report: Annotated[
         Path | None,
-        typer.Option("--junit", metavar="FILE", help="Write a JUnit XML report."),
+        typer.Option(
+            "--junit",
+            metavar="FILE",
+            help="Write a JUnit XML report ('-': to stdout, the rest of the output to stderr).",
+        ),
     ] = None,
 ) -> None:
     """Connect as a charge point, send valid and invalid messages, and grade every answer.
@@ -103,6 +112,7 @@ def check(
     from ocpp16.limits import MAX_FRAME_BYTES
     from ocpp16.transport import endpoint
     from ocpp16_cli.output import make_console
+    from ocpp16_cli.reports import check_report_paths, is_stdout, write_reports
 
     names = [resolve_action(n.strip()).name for n in (actions or "").split(",") if n.strip()]
     if actions is not None and not names:
@@ -124,56 +134,25 @@ def check(
         cs_actions=cs_actions or cs_named,
         strict_codes=strict_codes,
     )
-    # Bad input: one line, exit 2, before anything is sent.
-    for option, path in (("--json", json_report), ("--junit", junit_report)):
-        if path is not None:
-            _check_writable(option, path)
-    if json_report and junit_report and json_report.resolve() == junit_report.resolve():
-        raise InputError(f"--json and --junit name the same file {json_report}: give two")
+    check_report_paths(json_report, junit_report)  # bad input: one line, before anything is sent
     where = endpoint(url, identity)
     cases = build_cases(list(names) or None, seed, options.cs_actions)
-    console = make_console()
+    # A report on stdout is for a pipe (`--json - | jq`): the table and summary go to stderr.
+    console = make_console(stderr=is_stdout(json_report) or is_stdout(junit_report))
     try:
         report = _run_with_progress(options, cases, where.url, make_console(stderr=True))
     except CheckInterrupted as interrupted:
         report = interrupted.report
-    written = _write_reports(report, json_report, junit_report)
+    from ocpp16.conformance.report import json_text, junit_text, write_json, write_junit
+
+    written = write_reports(
+        report, json_report, junit_report, (json_text, write_json), (junit_text, write_junit)
+    )
     _print_report(console, report)
     if report.interrupted:
         raise typer.Exit(130)
     if not report.passed or not written:
         raise typer.Exit(int(ExitCode.FAILURE))
-
-
-def _check_writable(option: str, path: Path) -> None:
-    """A report path that cannot be written: one line now, not a traceback after the run."""
-    import os
-
-    from ocpp16.errors import InputError
-
-    folder = path.parent
-    if path.is_dir():
-        raise InputError(f"{option} {path}: is a directory")
-    if not folder.is_dir():
-        raise InputError(f"{option} {path}: no such directory {folder}")
-    if not os.access(path if path.exists() else folder, os.W_OK):
-        raise InputError(f"{option} {path}: not writable")
-
-
-def _write_reports(report: Report, json_path: Path | None, junit_path: Path | None) -> bool:
-    """Write the reports first of all at the end; a failure is one line on stderr."""
-    from ocpp16.conformance.report import write_json, write_junit
-
-    ok = True
-    for path, write in ((json_path, write_json), (junit_path, write_junit)):
-        if path is None:
-            continue
-        try:
-            write(report, path)
-        except OSError as exc:
-            typer.echo(f"ocpp16: error: cannot write {path}: {exc.strerror or exc}", err=True)
-            ok = False
-    return ok
 
 
 def _run_with_progress(options: CheckOptions, cases: list[Case], url: str, err: Console) -> Report:
@@ -207,12 +186,13 @@ def _print_report(console: Console, report: Report) -> None:
     from ocpp16._text import printable, shorten
     from ocpp16.conformance.grading import Grade
     from ocpp16.limits import MAX_PRINTED_FRAME_BYTES
+    from ocpp16.transport import safe_url
 
     def frame(text: str) -> str:
         return printable(shorten(text, MAX_PRINTED_FRAME_BYTES))
 
     table = Table(
-        title=Text(f"OCPP 1.6 conformance of {printable(report.url)}"), title_justify="left"
+        title=Text(f"OCPP 1.6 conformance of {safe_url(report.url)}"), title_justify="left"
     )
     table.add_column("Action", style="bold", no_wrap=True)
     table.add_column("Cases", justify="right")

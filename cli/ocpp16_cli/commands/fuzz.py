@@ -109,7 +109,7 @@ def fuzz(
     from ocpp16 import resolve_action
     from ocpp16.errors import InputError
     from ocpp16.fuzz.engine import FuzzInterrupted, FuzzOptions, Live, where_of
-    from ocpp16_cli.commands.check import _check_writable
+    from ocpp16_cli.reports import check_report_paths
 
     names = [resolve_action(n.strip()).name for n in (actions or "").split(",") if n.strip()]
     if actions is not None and not names:
@@ -117,9 +117,7 @@ def fuzz(
     for name in names:
         if not resolve_action(name).sender.charge_point_sends:
             raise InputError(f"--actions: {name} is sent by the central system, not fuzzed")
-    for option, path in (("--json", json_report), ("--junit", junit_report)):
-        if path is not None:
-            _check_writable(option, path)
+    check_report_paths(json_report, junit_report)
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
     options = FuzzOptions(
@@ -155,27 +153,18 @@ def fuzz(
         interrupted = False
     except FuzzInterrupted as stop:
         report, interrupted = stop.report, True
-    written = _write_reports(report, json_report, junit_report)
-    _print_report(report)
+    from ocpp16.fuzz.report import json_text, junit_text, write_json, write_junit
+    from ocpp16_cli.reports import is_stdout, write_reports
+
+    written = write_reports(
+        report, json_report, junit_report, (json_text, write_json), (junit_text, write_junit)
+    )
+    # A report on stdout is for a pipe (`--json - | jq`): the summary goes to stderr.
+    _print_report(report, to_stderr=is_stdout(json_report) or is_stdout(junit_report))
     if interrupted:
         raise typer.Exit(130)
     if report.findings or not written:
         raise typer.Exit(int(ExitCode.FAILURE))
-
-
-def _write_reports(report: FuzzReport, json_path: Path | None, junit_path: Path | None) -> bool:
-    from ocpp16.fuzz.report import write_json, write_junit
-
-    ok = True
-    for path, write in ((json_path, write_json), (junit_path, write_junit)):
-        if path is None:
-            continue
-        try:
-            write(report, path)
-        except OSError as exc:
-            typer.echo(f"ocpp16: error: cannot write {path}: {exc.strerror or exc}", err=True)
-            ok = False
-    return ok
 
 
 def _status(live: Live) -> str:
@@ -223,7 +212,7 @@ def _run_plain(options: FuzzOptions, live: Live) -> FuzzReport:
         done.set()
 
 
-def _print_report(report: FuzzReport) -> None:
+def _print_report(report: FuzzReport, *, to_stderr: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -231,7 +220,7 @@ def _print_report(report: FuzzReport) -> None:
     from ocpp16.fuzz.oracles import ORACLES
     from ocpp16_cli.output import make_console
 
-    console: Console = make_console()
+    console: Console = make_console(stderr=to_stderr)
     counts = Counter(f.oracle for f in report.findings)
     cases = Counter[str]()
     for finding in report.findings:

@@ -19,6 +19,7 @@ import typer
 from ocpp16_cli.main import app
 from ocpp16_cli.options import (
     MAX_TIMEOUT,
+    MIN_TIMEOUT,
     Ca,
     Cert,
     Identity,
@@ -86,7 +87,7 @@ def send(
     timeout: Annotated[
         float,
         typer.Option(
-            min=0.001,
+            min=MIN_TIMEOUT,
             max=MAX_TIMEOUT,
             help="Seconds to wait to connect and for each answer.",
         ),

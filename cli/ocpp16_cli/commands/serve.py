@@ -10,7 +10,7 @@ import typer
 
 from ocpp16.limits import MAX_FRAME_BYTES, MAX_PRINTED_FRAME_BYTES
 from ocpp16_cli.main import app
-from ocpp16_cli.options import MAX_TIMEOUT
+from ocpp16_cli.options import MAX_TIMEOUT, MIN_TIMEOUT
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -88,7 +88,7 @@ def serve(
     timeout: Annotated[
         float,
         typer.Option(
-            min=0.001, max=MAX_TIMEOUT, help="Seconds to wait for a charge point's answer."
+            min=MIN_TIMEOUT, max=MAX_TIMEOUT, help="Seconds to wait for a charge point's answer."
         ),
     ] = 30.0,
     max_frame: Annotated[

@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Identity, Insecure, Key, MaxFrame, Password
+from ocpp16_cli.options import (
+    MAX_TIMEOUT,
+    MIN_TIMEOUT,
+    Ca,
+    Cert,
+    Identity,
+    Insecure,
+    Key,
+    MaxFrame,
+    Password,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -111,7 +121,10 @@ def sim(
         ),
     ] = 1.0,
     timeout: Annotated[
-        float, typer.Option(min=0.001, help="Seconds to wait to connect and for each answer.")
+        float,
+        typer.Option(
+            min=MIN_TIMEOUT, max=MAX_TIMEOUT, help="Seconds to wait to connect and for each answer."
+        ),
     ] = 30.0,
     as_json: Annotated[
         bool,
