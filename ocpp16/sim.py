@@ -274,21 +274,21 @@ class SimulatedChargePoint:
         return self._stopping or (end is not None and asyncio.get_running_loop().time() >= end)
 
     async def _nap(self, simulated_s: float, end: float | None) -> None:
-        """Wait ``simulated_s`` simulated seconds, or until the run ends."""
+        """Stay offline ``simulated_s`` simulated seconds (or until the run ends); the station
+        lives on meanwhile (charging goes on, transaction messages queue up)."""
         loop = asyncio.get_running_loop()
         until = loop.time() + max(simulated_s, 0.0) / self.speed
         while not self._stopping:
+            for out in self.station.poll(self.now()):  # offline: no Calls, only intents
+                if isinstance(out, Reconnect):  # a planned network loss, while already lost
+                    until = max(until, loop.time() + out.offline_s / self.speed)
+            self._drain()
             left = until - loop.time()
             if end is not None:
                 left = min(left, end - loop.time())
             if left <= 0:
                 return
-            self._wake.clear()
-            try:
-                async with asyncio.timeout(min(left, _MAX_NAP)):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            await self._sleep(end, limit=left)
 
     async def _open(self, end: float | None) -> ClientConnection:
         shown = safe_url(self.url)
@@ -391,11 +391,12 @@ class SimulatedChargePoint:
         except (OverflowError, TypeError):
             return current_time  # the station judges implausible times itself
 
-    async def _sleep(self, end: float | None) -> None:
-        """Until the station's next wake-up, a frame, a nudge, or the end of the run."""
+    async def _sleep(self, end: float | None, limit: float = _MAX_NAP) -> None:
+        """Until the station's next wake-up, a frame, a nudge, the end of the run, or ``limit``
+        wall seconds."""
         loop = asyncio.get_running_loop()
         wakeup = self.station.next_wakeup()
-        left = _MAX_NAP
+        left = min(limit, _MAX_NAP)
         if wakeup is not None:
             left = min(left, (wakeup - self.now()).total_seconds() / self.speed)
         if end is not None:
