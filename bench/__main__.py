@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("messages", "transport", "check", "serve_scale", "station")
+BENCHMARKS = ("messages", "transport", "check", "serve_scale", "station", "load")
 
 
 def main() -> int:
