@@ -421,7 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     ours = _ours(options, baseline)
     peer = None
     if not options.skip_peer:
-        per_cp = ours["rate"] / max(ours["connected"], 1)
+        # The rate ocpp16's fleet made per charge point; the target's when it fell short.
+        per_cp = ours["rate"] / options.cps
+        if ours["connected"] < options.cps or per_cp == 0:
+            per_cp = TARGET_RATE / options.cps
         peer = _peer(options, options.cps, per_cp)
     _print(ours, peer, options.cps)
     return 0

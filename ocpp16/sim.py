@@ -120,7 +120,10 @@ class SimulatedChargePoint:
     For fleets (``ocpp16.load``): ``on_exchange(call, elapsed, outcome)`` gets every CALL of
     ours with the wall seconds it took and what came of it; ``on_connect(elapsed, error)`` every
     connection attempt (error None when it opened); while ``reachable()`` is False, connecting
-    fails at once as with no network (a simulated outage; see also :meth:`cut`).
+    fails at once as with no network (a simulated outage; see also :meth:`cut`). ``max_nap``:
+    the longest wait between two polls of the station (wall seconds) when nothing is due; a
+    fleet of thousands raises it, since the station's next wake-up, frames, :meth:`nudge` and
+    :meth:`stop` end a wait anyway. ``compression``: offer permessage-deflate, or not (None).
     """
 
     def __init__(
@@ -146,6 +149,8 @@ class SimulatedChargePoint:
         on_exchange: Callable[[Call, float, Outcome], None] | None = None,
         on_connect: Callable[[float, ConnectError | None], None] | None = None,
         reachable: Callable[[], bool] | None = None,
+        max_nap: float = _MAX_NAP,
+        compression: Literal["deflate"] | None = "deflate",
     ) -> None:
         self.endpoint = endpoint(url, identity)
         if tls is not None and not self.endpoint.secure:
@@ -188,6 +193,8 @@ class SimulatedChargePoint:
         self.on_exchange = on_exchange
         self.on_connect = on_connect
         self.reachable = reachable
+        self.max_nap = max_nap
+        self.compression = compression
         self.result = SimResult(self.endpoint.identity)
         self.connection: AioConnection | None = None
         self._t0: float | None = None
@@ -310,6 +317,7 @@ class SimulatedChargePoint:
                 write_limit=MAX_UNSENT_BYTES,
                 close_timeout=min(self.timeout, 5.0),
                 user_agent_header="ocpp16-sim",
+                compression=self.compression,
             )
         except InvalidHandshake as exc:
             raise _handshake_error(exc, None, shown) from exc
@@ -391,12 +399,12 @@ class SimulatedChargePoint:
         except (OverflowError, TypeError):
             return current_time  # the station judges implausible times itself
 
-    async def _sleep(self, end: float | None, limit: float = _MAX_NAP) -> None:
+    async def _sleep(self, end: float | None, limit: float | None = None) -> None:
         """Until the station's next wake-up, a frame, a nudge, the end of the run, or ``limit``
         wall seconds."""
         loop = asyncio.get_running_loop()
         wakeup = self.station.next_wakeup()
-        left = min(limit, _MAX_NAP)
+        left = self.max_nap if limit is None else min(limit, self.max_nap)
         if wakeup is not None:
             left = min(left, (wakeup - self.now()).total_seconds() / self.speed)
         if end is not None:

@@ -50,6 +50,9 @@ AUTO_TAGS: Final = tuple(f"TAG{n:04d}" for n in range(1, 101))
 _PROBE: Final = 10
 #: Seconds between ramp steps (each starts the charge points due by then).
 _RAMP_STEP: Final = 0.05
+#: Longest wall-time wait of a charge point with nothing due: thousands waking every second
+#: would cost more than their calls (frames, timers and stop() wake them anyway).
+_NAP: Final = 30.0
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,8 @@ class Fleet:
             must_connect=False,
             on_exchange=self._exchange,
             reachable=self._reachable,
+            max_nap=_NAP,
+            compression=None,  # as charge points usually connect; deflate costs memory
         )
         point.on_connect = partial(self._connect, point)
         point.on_event = partial(self._event, point)

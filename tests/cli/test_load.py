@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,6 +198,34 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def test_ctrl_c_stops_and_writes_the_report_marked_incomplete(
+    served: tuple[CentralSystemThread, Tally], tmp_path: Path
+) -> None:
+    server, tally = served
+    report_file = tmp_path / "report.json"
+    command = [sys.executable, "-m", "ocpp16_cli", "load", base_url(server), "--cps", "20"]
+    process = subprocess.Popen(
+        [*command, "--duration", "120", "--json", str(report_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(tally.of("BootNotification")) < 20 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, output
+    report = json.loads(report_file.read_text())
+    assert not report["complete"] and not report["ok"]
+    assert report["charge_points"]["booted"] == 20
+    assert report["actions"]["BootNotification"]["calls"] == 20
+    assert "interrupted: incomplete" in output and "Traceback" not in output
 
 
 def test_no_charge_point_connects_is_exit_3(tmp_path: Path) -> None:

@@ -229,7 +229,8 @@ def _run(fleet: Fleet, view: _View) -> None:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+        # Not on Windows, nor off the main thread: Ctrl-C then raises KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGINT, fleet.stop)
         with view.live():
             await fleet.run()
