@@ -46,6 +46,8 @@ TARGET_P99_MS: Final = 100.0
 #: the end when it closes.
 _SETTLE: Final = 3.0
 _TAIL: Final = 2.0
+#: Seconds a ramp may lag behind --ramp before the steady window opens anyway.
+_SLACK: Final = 20.0
 
 
 def _free_port() -> int:
@@ -144,7 +146,7 @@ def _baseline_rss(options: argparse.Namespace) -> int:
 
 def _ours(options: argparse.Namespace, baseline: int) -> dict[str, Any]:
     cps = options.cps
-    duration = cps / options.ramp + options.steady + _SETTLE + _TAIL
+    duration = cps / options.ramp + _SLACK + _SETTLE + options.steady + _TAIL
     server = _Server()
     report_file = Path(tempfile.mkdtemp()) / "load.json"
     try:
@@ -168,8 +170,8 @@ def _ours(options: argparse.Namespace, baseline: int) -> dict[str, Any]:
     report = json.loads(report_file.read_text())
     timeline = report["timeline"]
     full = next((row["t"] for row in timeline if row["connected"] >= cps), None)
-    start = (full if full is not None else cps / options.ramp) + _SETTLE
-    end = report["duration_s"] - _TAIL
+    start = (full if full is not None else cps / options.ramp + _SLACK) + _SETTLE
+    end = min(start + options.steady, report["duration_s"] - _TAIL)
     rows = [row for row in timeline if start < row["t"] <= end]
     seconds = max(len(rows), 1)
     calls = sum(row["calls_per_s"] for row in rows)
@@ -191,6 +193,7 @@ def _ours(options: argparse.Namespace, baseline: int) -> dict[str, Any]:
         "server_rss_mib": server_rss / 2**20,
         "window_s": seconds,
         "speed": options.speed,
+        "loadavg": os.getloadavg()[0],
     }
 
 
@@ -209,9 +212,10 @@ async def _peer_fleet(
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     ramp_end = t0 + cps / ramp
-    end = ramp_end + _SETTLE + steady + _TAIL
     state: dict[str, Any] = {"connected": 0, "failed": 0, "calls": 0, "errors": 0, "full": None}
-    window: dict[str, Any] = {"calls": 0, "errors": 0, "start": None}
+    # The steady window opens once all are connected (or the ramp is _SLACK late).
+    window: dict[str, Any] = {"calls": 0, "errors": 0, "start": None, "close": None}
+    clock = {"end": float("inf")}
     seconds: dict[int, Histogram] = {}
     readers: list[asyncio.Task[Any]] = []
     sockets: list[Any] = []
@@ -226,7 +230,7 @@ async def _peer_fleet(
         now = loop.time()
         state["calls"] += 1
         state["errors"] += not ok
-        if window["start"] is not None and window["start"] <= now <= end - _TAIL:
+        if window["start"] is not None and window["start"] <= now <= window["close"]:
             window["calls"] += 1
             window["errors"] += not ok
             seconds.setdefault(int(now - t0), Histogram()).record(now - began)
@@ -247,7 +251,6 @@ async def _peer_fleet(
         state["connected"] += 1
         if state["connected"] == cps:
             state["full"] = loop.time() - t0
-            window["start"] = loop.time() + _SETTLE
         cp = ChargePoint(identity, ws, response_timeout=30)
         readers.append(asyncio.create_task(cp.start()))
         await timed(
@@ -256,7 +259,7 @@ async def _peer_fleet(
         rng = random.Random(number)
         due = loop.time() + rng.uniform(0, 1 / rate)
         sequence = 0
-        while due < end:
+        while due < clock["end"]:
             await asyncio.sleep(max(due - loop.time(), 0.0))
             sequence += 1
             if sequence % 2:
@@ -270,20 +273,23 @@ async def _peer_fleet(
 
     before_rss, _ = _proc(os.getpid())
     tasks = [asyncio.create_task(one(n)) for n in range(1, cps + 1)]
-    cpu_start: float | None = None
-    rss = 0
-    while loop.time() < end:
+    while state["connected"] + state["failed"] < cps and loop.time() < ramp_end + _SLACK:
         await asyncio.sleep(0.5)
-        if window["start"] is not None and cpu_start is None and loop.time() >= window["start"]:
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            cpu_start = usage.ru_utime + usage.ru_stime
-            rss, _ = _proc(os.getpid())
-        if window["start"] is None and loop.time() >= ramp_end + 60:  # it cannot reach them all
-            window["start"] = loop.time()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = usage.ru_utime + usage.ru_stime - (cpu_start if cpu_start is not None else 0.0)
-    span = max((end - _TAIL) - (window["start"] or end), 1.0)
-    await asyncio.wait(tasks, timeout=35)
+    window["start"] = loop.time() + _SETTLE
+    window["close"] = window["start"] + steady
+    clock["end"] = window["close"] + _TAIL
+    await asyncio.sleep(_SETTLE)
+
+    def cpu_now() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    cpu_start = cpu_now()
+    rss, _ = _proc(os.getpid())
+    await asyncio.sleep(steady)
+    cpu = cpu_now() - cpu_start
+    span = steady
+    await asyncio.wait(tasks, timeout=_TAIL + 35)
     for ws in sockets:
         ws.transport.abort()
     for reader in readers:
@@ -297,8 +303,9 @@ async def _peer_fleet(
         "errors": window["errors"] + state["failed"],
         "p99_ms": max((h.percentile(99) / 1000 for h in seconds.values()), default=0.0),
         "cpu_core": cpu / span,
-        "memory_kib": (rss - before_rss) / max(state["connected"], 1) / 1024 if rss else 0.0,
+        "memory_kib": (rss - before_rss) / max(state["connected"], 1) / 1024,
         "window_s": span,
+        "loadavg": os.getloadavg()[0],
     }
 
 
@@ -313,7 +320,7 @@ def _peer(options: argparse.Namespace, cps: int, rate: float) -> dict[str, Any]:
             ],
             capture_output=True,
             text=True,
-            timeout=cps / options.ramp + options.steady + 240,
+            timeout=cps / options.ramp + _SLACK + options.steady + 240,
             check=False,
         )
     finally:
@@ -362,6 +369,13 @@ def _print(ours: dict[str, Any], peer: dict[str, Any] | None, cps: int) -> None:
     )
     cpu_per_cp = ours["cpu_core"] / max(ours["connected"], 1) * 1e6  # µs of CPU per wall second
     row("CPU per charge point (µs/s)", f"{cpu_per_cp:.0f}")
+    per_call = f"{1e6 / per_core(p):.0f}" if p and per_core(p) else "-"
+    row(
+        "CPU per call, all costs (µs)",
+        f"{1e6 / per_core(ours):.0f}" if per_core(ours) else "-",
+        per_call,
+    )
+    row("machine load average (1 min)", f"{ours['loadavg']:.1f}", f"{p.get('loadavg', 0):.1f}")
     row("  per simulated minute (ms)", f"{cpu_per_cp * 60 / ours['speed'] / 1000:.2f}")
     row(
         "server CPU (cores), RSS (MiB)",

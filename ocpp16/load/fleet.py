@@ -33,7 +33,7 @@ from ocpp16._aio import Outcome
 from ocpp16._text import printable, shorten
 from ocpp16.errors import ConnectError, InputError
 from ocpp16.limits import MAX_FRAME_BYTES
-from ocpp16.load.stats import Row, Statistics, connect_cause
+from ocpp16.load.stats import Row, Statistics
 from ocpp16.sim import MAX_SPEED, SimResult, SimulatedChargePoint
 from ocpp16.station import Call, PlanEvent, StationEvent, auto_sessions
 from ocpp16.transport import endpoint
@@ -318,7 +318,7 @@ class Fleet:
     def _connect(
         self, point: SimulatedChargePoint, elapsed: float, error: ConnectError | None
     ) -> None:
-        self.stats.connect(elapsed, None if error is None else connect_cause(error))
+        self.stats.connect(elapsed, error)
         if error is None or point.result.connections > 0 or self._network_down:
             return
         if len(self._first_failures) < _PROBE:

@@ -54,39 +54,35 @@ def _draw(timeline: list[dict[str, Any]]) -> list[tuple[str, str]]:
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global figures
 
     t = [row["t"] for row in timeline]
-    charts: list[tuple[str, str]] = []
 
-    figure = Figure(figsize=(9, 3))
-    axes = figure.add_subplot()
+    def chart(ylabel: str) -> tuple[Any, Any]:
+        figure = Figure(figsize=(9, 3))
+        axes = figure.add_subplot()
+        axes.set_xlabel("seconds since the start")
+        axes.set_ylabel(ylabel)
+        axes.grid(alpha=0.3)
+        return figure, axes
+
+    calls, axes = chart("per second")
     axes.plot(t, [row["calls_per_s"] for row in timeline], label="calls per second")
     axes.plot(t, [row["errors"] for row in timeline], label="errors", color="tab:red")
-    axes.set_xlabel("seconds since the start")
-    axes.set_ylabel("per second")
-    axes.grid(alpha=0.3)
     axes.legend(loc="upper left")
-    charts.append(("Calls per second", _svg(figure)))
 
-    figure = Figure(figsize=(9, 3))
-    axes = figure.add_subplot()
+    latency, axes = chart("latency (ms)")
     for key, label in _LATENCY:
         axes.plot(t, [row[key] for row in timeline], label=label)
-    axes.set_xlabel("seconds since the start")
-    axes.set_ylabel("latency (ms)")
     if any(row["max_ms"] > 0 for row in timeline):
         axes.set_yscale("log")
-    axes.grid(alpha=0.3)
     axes.legend(loc="upper left")
-    charts.append(("Latency percentiles", _svg(figure)))
 
-    figure = Figure(figsize=(9, 3))
-    axes = figure.add_subplot()
+    connected, axes = chart("charge points")
     axes.step(t, [row["connected"] for row in timeline], where="post", color="tab:green")
-    axes.set_xlabel("seconds since the start")
-    axes.set_ylabel("charge points")
     axes.set_ylim(bottom=0)
-    axes.grid(alpha=0.3)
-    charts.append(("Connected charge points", _svg(figure)))
-    return charts
+    return [
+        ("Calls per second", _svg(calls)),
+        ("Latency percentiles", _svg(latency)),
+        ("Connected charge points", _svg(connected)),
+    ]
 
 
 def _table(report: dict[str, Any]) -> str:

@@ -16,19 +16,16 @@ Error codes and causes come partly from the peer, so each tally keeps at most
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from ocpp16._aio import Outcome
 from ocpp16._text import printable, shorten
+from ocpp16.client import Verdict, verdict_of
 from ocpp16.errors import (
     CallError,
-    CallTimeout,
     ConnectError,
-    ConnectionClosed,
     DNSError,
-    FrameError,
     HandshakeError,
-    InvalidResponse,
     RefusedError,
     SubprotocolError,
     TLSError,
@@ -52,27 +49,12 @@ MAX_KINDS: Final = 32
 #: Rows of the timeline before neighbours merge (an hour at one row a second).
 MAX_TIMELINE_ROWS: Final = 3600
 
-#: What came of one CALL of ours.
-Kind = Literal["ok", "callerror", "invalid", "malformed", "timeout", "closed"]
-#: The kinds that are not a valid answer, in the order reports show them.
-ERROR_KINDS: Final[tuple[Kind, ...]] = ("callerror", "invalid", "malformed", "timeout", "closed")
+#: What came of one CALL of ours (as ``ocpp16 send --json`` calls it).
+Kind = Verdict
 
 
 def outcome_kind(outcome: Outcome) -> Kind:
-    error = outcome.error
-    if error is None:
-        return "ok"
-    if isinstance(error, CallError):
-        return "callerror"
-    if isinstance(error, InvalidResponse):
-        return "invalid"
-    if isinstance(error, FrameError):
-        return "malformed"
-    if isinstance(error, CallTimeout):
-        return "timeout"
-    if isinstance(error, ConnectionClosed):
-        return "closed"
-    return "malformed"
+    return verdict_of(outcome.error)
 
 
 def connect_cause(error: ConnectError) -> str:
@@ -140,6 +122,8 @@ class ConnectionStats:
     attempts: int = 0
     opened: int = 0
     failures: dict[str, int] = field(default_factory=dict)
+    #: The first message of each failure cause (MAX_KINDS at most), to tell what "other" was.
+    examples: dict[str, str] = field(default_factory=dict)
     #: How connections ended: cut (--storm, --blackout), planned (a reset, a firmware update,
     #: a plan's network loss), lost (the central system or the network closed it), end (of run).
     ended: dict[str, int] = field(default_factory=dict)
@@ -151,6 +135,7 @@ class ConnectionStats:
             "opened": self.opened,
             "reconnects": reconnects,
             "failures": dict(sorted(self.failures.items())),
+            "failure_examples": dict(sorted(self.examples.items())),
             "ended": dict(sorted(self.ended.items())),
             "time_to_connect_ms": self.time_to_connect.summary_ms(),
         }
@@ -166,6 +151,15 @@ class Row:
     errors: int
     latency: Histogram
     connected: int
+
+    def absorb(self, later: Row) -> None:
+        """Cover ``later`` too (the row right after this one)."""
+        self.t = later.t
+        self.step += later.step
+        self.calls += later.calls
+        self.errors += later.errors
+        self.latency.merge(later.latency)
+        self.connected = later.connected
 
     def to_dict(self) -> dict[str, Any]:
         figures = self.latency.summary_ms()
@@ -219,25 +213,14 @@ class Timeline:
     def _add(self, second: Row) -> None:
         last = self.rows[-1] if self.rows else None
         if last is not None and last.step < self.step:
-            # The last row covers less than a step: this second joins it.
-            last.t = second.t
-            last.step += second.step
-            last.calls += second.calls
-            last.errors += second.errors
-            last.latency.merge(second.latency)
-            last.connected = second.connected
+            last.absorb(second)  # the last row covers less than a step: this second joins it
         else:
             self.rows.append(second)
         if len(self.rows) > MAX_TIMELINE_ROWS:
             self.step *= 2
             merged: list[Row] = []
             for first, later in zip(self.rows[::2], self.rows[1::2], strict=False):
-                first.t = later.t
-                first.step += later.step
-                first.calls += later.calls
-                first.errors += later.errors
-                first.latency.merge(later.latency)
-                first.connected = later.connected
+                first.absorb(later)
                 merged.append(first)
             if len(self.rows) % 2:
                 merged.append(self.rows[-1])
@@ -288,14 +271,18 @@ class Statistics:
                 self.examples.append(printable(shorten(f"{action}: {outcome.error}")))
         self.timeline.record(elapsed, kind == "ok", answered)
 
-    def connect(self, elapsed: float, cause: str | None) -> None:
-        """One connection attempt; ``cause`` None when it opened."""
-        self.connections.attempts += 1
-        if cause is None:
-            self.connections.opened += 1
-            self.connections.time_to_connect.record(elapsed)
-        else:
-            _tally(self.connections.failures, cause)
+    def connect(self, elapsed: float, error: ConnectError | None) -> None:
+        """One connection attempt; ``error`` None when it opened."""
+        connections = self.connections
+        connections.attempts += 1
+        if error is None:
+            connections.opened += 1
+            connections.time_to_connect.record(elapsed)
+            return
+        cause = connect_cause(error)
+        _tally(connections.failures, cause)
+        if cause not in connections.examples and len(connections.examples) < MAX_KINDS:
+            connections.examples[cause] = printable(shorten(str(error)))
 
     def ended(self, how: str) -> None:
         _tally(self.connections.ended, how)
