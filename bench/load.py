@@ -369,6 +369,7 @@ def _print(ours: dict[str, Any], peer: dict[str, Any] | None, cps: int) -> None:
     )
     cpu_per_cp = ours["cpu_core"] / max(ours["connected"], 1) * 1e6  # µs of CPU per wall second
     row("CPU per charge point (µs/s)", f"{cpu_per_cp:.0f}")
+    row("  per simulated minute (ms)", f"{cpu_per_cp * 60 / ours['speed'] / 1000:.2f}")
     per_call = f"{1e6 / per_core(p):.0f}" if p and per_core(p) else "-"
     row(
         "CPU per call, all costs (µs)",
@@ -376,7 +377,6 @@ def _print(ours: dict[str, Any], peer: dict[str, Any] | None, cps: int) -> None:
         per_call,
     )
     row("machine load average (1 min)", f"{ours['loadavg']:.1f}", f"{p.get('loadavg', 0):.1f}")
-    row("  per simulated minute (ms)", f"{cpu_per_cp * 60 / ours['speed'] / 1000:.2f}")
     row(
         "server CPU (cores), RSS (MiB)",
         f"{ours['server_cpu_core']:.2f}, {ours['server_rss_mib']:.0f}",
