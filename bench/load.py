@@ -173,8 +173,8 @@ def _ours(options: argparse.Namespace, baseline: int) -> dict[str, Any]:
     start = (full if full is not None else cps / options.ramp + _SLACK) + _SETTLE
     end = min(start + options.steady, report["duration_s"] - _TAIL)
     rows = [row for row in timeline if start < row["t"] <= end]
-    seconds = max(len(rows), 1)
-    calls = sum(row["calls_per_s"] for row in rows)
+    seconds = max(sum(row["step_s"] for row in rows), 1.0)
+    calls = sum(row["calls"] for row in rows)
     cpu, rss = sampler.window(start, end)
     server_cpu, server_rss = server_sampler.window(start, end)
     return {

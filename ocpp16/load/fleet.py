@@ -277,8 +277,9 @@ class Fleet:
         second = 1
         while True:
             await asyncio.sleep(max(self._t0 + second - loop.time(), 0.0))
-            row = self.stats.timeline.close(float(second), self.connected())
-            second += 1
+            elapsed = loop.time() - self._t0
+            row = self.stats.timeline.close(round(elapsed, 3), self.connected())
+            second = int(elapsed) + 1  # a lagging loop skips seconds rather than bunching rows
             if self.on_tick is not None:
                 self.on_tick(row)
 

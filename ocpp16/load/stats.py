@@ -165,6 +165,8 @@ class Row:
         figures = self.latency.summary_ms()
         return {
             "t": round(self.t, 3),
+            "step_s": round(self.step, 3),
+            "calls": self.calls,
             "calls_per_s": round(self.calls / self.step, 3),
             "errors": self.errors,
             "p50_ms": figures["p50"],
@@ -181,6 +183,7 @@ class Timeline:
     def __init__(self) -> None:
         self.rows: list[Row] = []
         self.step = 1.0
+        self._since = 0.0
         self._open = Row(0.0, 1.0, 0, 0, Histogram(), 0)
 
     def record(self, elapsed: float, ok: bool, answered: bool) -> None:
@@ -192,10 +195,13 @@ class Timeline:
             row.latency.record(elapsed)
 
     def close(self, t: float, connected: int) -> Row:
-        """End the current second at ``t`` seconds since the start; the row it made."""
+        """End the current row at ``t`` seconds since the start (a second after the last, or
+        more when the event loop lags: rates divide by the time really covered)."""
         row = self._open
+        row.step = max(t - self._since, 0.001)
         row.t = t
         row.connected = connected
+        self._since = t
         self._open = Row(t, 1.0, 0, 0, Histogram(), 0)
         self._add(row)
         return row
@@ -203,10 +209,9 @@ class Timeline:
     def finish(self, t: float) -> None:
         """The run ended at ``t``: the calls since the last full second make a shorter row."""
         row = self._open
-        last = self.rows[-1].t if self.rows else 0.0
-        if row.calls and t > last:
+        if row.calls and t > self._since:
             row.t = t
-            row.step = t - last
+            row.step = t - self._since
             self.rows.append(row)
         self._open = Row(t, 1.0, 0, 0, Histogram(), 0)
 

@@ -261,6 +261,7 @@ class _View:
             self.console.width = 150  # a file or pipe: the tables' columns whole
         self.fleet: Fleet | None = None
         self.last: Row | None = None
+        self.next_plain = float(_PLAIN_EVERY)
 
     def live(self) -> Any:
         import contextlib
@@ -273,8 +274,9 @@ class _View:
 
     def tick(self, row: Row) -> None:
         self.last = row
-        if self.is_live or self.fleet is None or int(row.t) % _PLAIN_EVERY:
+        if self.is_live or self.fleet is None or row.t < self.next_plain:
             return
+        self.next_plain = (row.t // _PLAIN_EVERY + 1) * _PLAIN_EVERY
         self.console.print(self._line(), highlight=False, markup=False)
 
     def _figures(self) -> tuple[str, str, str, str, str]:
