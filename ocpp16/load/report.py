@@ -10,7 +10,7 @@ malformed, timeouts, closed, latency_ms p50/p90/p99/max/mean), ``errors`` (by ki
 to connect), ``patterns`` (storm and blackout times, connections cut), ``frames`` (in and out),
 ``problems`` (the central system's invalid frames, and what went wrong: a bounded list of
 examples) and ``timeline`` (about one row a second: t, step_s, calls, calls_per_s, errors,
- p50/p90/p99/max_ms, connected).
+p50/p90/p99/max_ms, connected).
 """
 
 from __future__ import annotations
