@@ -272,3 +272,26 @@ def test_html_without_the_extra_is_exit_2_before_the_run(
     assert result.exit_code == ExitCode.USAGE
     assert "pip install 'ocpp16[report]'" in result.output
     assert "no charge point" not in result.output and not page.exists()
+
+
+def test_the_live_view_renders_in_the_event_loop() -> None:
+    import io
+
+    from ocpp16_cli.commands.load import _View
+    from rich.console import Console
+
+    from ocpp16.load import Fleet, LoadConfig
+    from ocpp16.load.histogram import Histogram
+    from ocpp16.load.stats import Row
+
+    view = _View()
+    view.console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    view.is_live = True
+    view.fleet = Fleet(LoadConfig(f"ws://127.0.0.1:{_free_port()}/ocpp", 5, duration=30))
+    latency = Histogram()
+    latency.record(0.004)
+    with view.live():
+        view.tick(Row(1.0, 1.0, 12, 0, latency, 3))
+    shown = view.console.file.getvalue()  # type: ignore[attr-defined]
+    for text in ("connected", "3 of 5", "calls per second", "12", "4.0 /", "30 s"):
+        assert text in shown, text

@@ -19,6 +19,7 @@ from ocpp16_cli.options import Ca, Cert, Insecure, Key, MaxFrame, Password
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.live import Live
 
     from ocpp16.load import Fleet
     from ocpp16.load.stats import Row
@@ -262,6 +263,7 @@ class _View:
         self.fleet: Fleet | None = None
         self.last: Row | None = None
         self.next_plain = float(_PLAIN_EVERY)
+        self.display: Live | None = None
 
     def live(self) -> Any:
         import contextlib
@@ -270,11 +272,16 @@ class _View:
             return contextlib.nullcontext()
         from rich.live import Live
 
-        return Live(get_renderable=self._render, console=self.console, refresh_per_second=2)
+        # Refreshed from the event loop once a second (tick): no thread reads the fleet.
+        self.display = Live(get_renderable=self._render, console=self.console, auto_refresh=False)
+        return self.display
 
     def tick(self, row: Row) -> None:
         self.last = row
-        if self.is_live or self.fleet is None or row.t < self.next_plain:
+        if self.display is not None:
+            self.display.refresh()
+            return
+        if self.fleet is None or row.t < self.next_plain:
             return
         self.next_plain = (row.t // _PLAIN_EVERY + 1) * _PLAIN_EVERY
         self.console.print(self._line(), highlight=False, markup=False)
