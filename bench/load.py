@@ -1,14 +1,14 @@
 """``ocpp16 load`` at scale: 10,000 living charge points against ``ocpp16 serve`` on one machine.
 
-Run: ``python -m bench.load [--cps 10000] [--ramp 200] [--steady 40] [--speed 10]
-[--heartbeat 150] [--meter-interval 60] [--skip-peer]``.
+Run: ``python -m bench.load [--cps 10000] [--ramp 150] [--steady 40] [--speed 10]
+[--heartbeat 300] [--meter-interval 120] [--skip-peer]``.
 
 Both run here, each in its own process: ``ocpp16 serve --json`` (frames written to /dev/null)
 and ``ocpp16 load URL --cps N --sessions auto ...`` (its ``--json`` report read back). The
 charge points ramp up at ``--ramp`` a second, then live for ``--steady`` seconds: heartbeats,
 status notifications and charging sessions with meter values; ``--speed``, ``--heartbeat`` and
 ``--meter-interval`` set the pace (the defaults make about 1,000 calls a second from 10,000).
-Measured over the steady window (from 3 s after the last charge point connected to 2 s before
+Measured over the steady window (from 10 s after the last charge point connected to 2 s before
 the end): calls per second, the worst one-second p99 latency, every call answered validly, the
 load process's CPU (share of a core) and resident memory per charge point (its RSS then, minus
 the RSS of the same command with one charge point, over N).
@@ -44,7 +44,7 @@ TARGET_RATE: Final = 1000.0
 TARGET_P99_MS: Final = 100.0
 #: Seconds after the last charge point connected before the steady window opens, and before
 #: the end when it closes.
-_SETTLE: Final = 3.0
+_SETTLE: Final = 10.0
 _TAIL: Final = 2.0
 #: Seconds a ramp may lag behind --ramp before the steady window opens anyway.
 _SLACK: Final = 20.0
@@ -406,11 +406,11 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.load", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--cps", type=int, default=TARGET_CPS)
-    parser.add_argument("--ramp", type=float, default=200.0, help="charge points per second")
+    parser.add_argument("--ramp", type=float, default=150.0, help="charge points per second")
     parser.add_argument("--steady", type=float, default=40.0, help="seconds measured")
     parser.add_argument("--speed", type=float, default=10.0)
-    parser.add_argument("--heartbeat", type=int, default=150)
-    parser.add_argument("--meter-interval", type=int, default=60)
+    parser.add_argument("--heartbeat", type=int, default=300)
+    parser.add_argument("--meter-interval", type=int, default=120)
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--peer-worker", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, default=0.1, help=argparse.SUPPRESS)
