@@ -124,6 +124,8 @@ class SimulatedChargePoint:
     the longest wait between two polls of the station (wall seconds) when nothing is due; a
     fleet of thousands raises it, since the station's next wake-up, frames, :meth:`nudge` and
     :meth:`stop` end a wait anyway. ``compression``: offer permessage-deflate, or not (None).
+    ``ping_interval``: seconds between our WebSocket pings (None: none; the central system's
+    are answered either way).
     """
 
     def __init__(
@@ -151,6 +153,7 @@ class SimulatedChargePoint:
         reachable: Callable[[], bool] | None = None,
         max_nap: float = _MAX_NAP,
         compression: Literal["deflate"] | None = "deflate",
+        ping_interval: float | None = 20.0,
     ) -> None:
         self.endpoint = endpoint(url, identity)
         if tls is not None and not self.endpoint.secure:
@@ -195,6 +198,7 @@ class SimulatedChargePoint:
         self.reachable = reachable
         self.max_nap = max_nap
         self.compression = compression
+        self.ping_interval = ping_interval
         self.result = SimResult(self.endpoint.identity)
         self.connection: AioConnection | None = None
         self._t0: float | None = None
@@ -318,6 +322,7 @@ class SimulatedChargePoint:
                 close_timeout=min(self.timeout, 5.0),
                 user_agent_header="ocpp16-sim",
                 compression=self.compression,
+                ping_interval=self.ping_interval,
             )
         except InvalidHandshake as exc:
             raise _handshake_error(exc, None, shown) from exc

@@ -55,6 +55,16 @@ _RAMP_STEP: Final = 0.05
 _NAP: Final = 30.0
 
 
+def _ping_interval(settings: dict[str, str]) -> float | None:
+    """WebSocket pings of our own per the stations' WebSocketPingInterval (0, the default: none,
+    as the key means; the central system's pings are answered either way)."""
+    try:
+        seconds = int(settings.get("WebSocketPingInterval", "0"))
+    except ValueError:
+        return None
+    return float(seconds) if seconds > 0 else None
+
+
 @dataclass(frozen=True)
 class LoadConfig:
     """What to run; :meth:`check` says what is wrong before anything connects."""
@@ -265,6 +275,7 @@ class Fleet:
             reachable=self._reachable,
             max_nap=_NAP,
             compression=None,  # as charge points usually connect; deflate costs memory
+            ping_interval=_ping_interval(settings),
         )
         point.on_connect = partial(self._connect, point)
         point.on_event = partial(self._event, point)
