@@ -9,7 +9,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("messages", "transport", "check", "serve_scale", "station", "sim", "locust", "fuzz")
+BENCHMARKS = (
+    "messages",
+    "transport",
+    "check",
+    "serve_scale",
+    "station",
+    "sim",
+    "locust",
+    "fuzz",
+    "load",
+)
 
 
 def main() -> int:

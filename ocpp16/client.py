@@ -67,6 +67,7 @@ __all__ = [
     "answer_not_implemented",
     "answer_random",
     "connect",
+    "verdict_of",
 ]
 
 R = TypeVar("R", bound=Response)
@@ -78,6 +79,19 @@ _log: Final = logging.getLogger("ocpp16.client")
 Handler = Callable[[Any], Model]
 
 Verdict = Literal["ok", "callerror", "invalid", "malformed", "timeout", "closed"]
+
+
+def verdict_of(error: OcppError | None) -> Verdict:
+    """What an exchange that ended with ``error`` (None: a valid answer) counts as."""
+    if error is None:
+        return "ok"
+    if isinstance(error, CallError):
+        return "callerror"
+    if isinstance(error, InvalidResponse):
+        return "invalid"
+    if isinstance(error, FrameError):
+        return "malformed"
+    return "timeout" if isinstance(error, CallTimeout) else "closed"
 
 
 def answer_random(request: Any) -> Model:
@@ -131,16 +145,7 @@ class CallRecord:
 
     @property
     def verdict(self) -> Verdict:
-        error = self.error
-        if error is None:
-            return "ok"
-        if isinstance(error, CallError):
-            return "callerror"
-        if isinstance(error, InvalidResponse):
-            return "invalid"
-        if isinstance(error, FrameError):
-            return "malformed"
-        return "timeout" if isinstance(error, CallTimeout) else "closed"
+        return verdict_of(self.error)
 
 
 class _Waiter:

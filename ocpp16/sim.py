@@ -116,6 +116,18 @@ class SimulatedChargePoint:
     connecting and each CALL (wall seconds); ``on_frame`` gets every frame (a FrameEvent stamped
     with simulated time), ``on_event`` every StationEvent. ``must_connect``: the first
     connection failing raises ConnectError instead of being retried.
+
+    For fleets (``ocpp16.load``): ``on_exchange(call, elapsed, outcome)`` gets every CALL of
+    ours with the wall seconds it took and what came of it; ``on_connect(elapsed, error)`` every
+    connection attempt (error None when it opened); while ``reachable()`` is False, connecting
+    fails at once as with no network (a simulated outage; see also :meth:`cut`). ``max_nap``:
+    the longest wait between two polls of the station (wall seconds) when nothing is due; a
+    fleet of thousands raises it, since the station's next wake-up, frames, :meth:`nudge` and
+    :meth:`stop` end a wait anyway. ``compression``: offer permessage-deflate, or not (None, the
+    default: its zlib state is some 50 KiB per connection, more than the rest of a simulated
+    charge point).
+    ``ping_interval``: seconds between our WebSocket pings (None: none; the central system's
+    are answered either way).
     """
 
     def __init__(
@@ -138,6 +150,12 @@ class SimulatedChargePoint:
         on_frame: Callable[[FrameEvent], None] | None = None,
         on_event: Callable[[StationEvent], None] | None = None,
         must_connect: bool = True,
+        on_exchange: Callable[[Call, float, Outcome], None] | None = None,
+        on_connect: Callable[[float, ConnectError | None], None] | None = None,
+        reachable: Callable[[], bool] | None = None,
+        max_nap: float = _MAX_NAP,
+        compression: Literal["deflate"] | None = None,
+        ping_interval: float | None = 20.0,
     ) -> None:
         self.endpoint = endpoint(url, identity)
         if tls is not None and not self.endpoint.secure:
@@ -176,11 +194,18 @@ class SimulatedChargePoint:
         self.on_frame = on_frame
         self.on_event = on_event
         self.must_connect = must_connect
+        self.on_exchange = on_exchange
+        self.on_connect = on_connect
+        self.reachable = reachable
+        self.max_nap = max_nap
+        self.compression = compression
+        self.ping_interval = ping_interval
         self.result = SimResult(self.endpoint.identity)
         self.connection: AioConnection | None = None
         self._t0: float | None = None
         self._wake = asyncio.Event()
         self._stopping = False
+        self._cutting = False
 
     def __repr__(self) -> str:
         return f"<SimulatedChargePoint '{printable(self.identity)}' at {safe_url(self.url)}>"
@@ -211,6 +236,14 @@ class SimulatedChargePoint:
         self._stopping = True
         self._wake.set()
 
+    def cut(self) -> None:
+        """Lose the connection as a network failure does: no closing handshake, then reconnect
+        as after any loss (backoff with jitter). The cut falls between our CALLs: one in flight
+        gets its answer first, so no answer is lost and no transaction message is sent twice."""
+        if self.connection is not None and not self.connection.closed:
+            self._cutting = True
+            self._wake.set()
+
     # The run -----------------------------------------------------------------------------------
 
     async def run(self, duration: float | None = None) -> SimResult:
@@ -222,9 +255,12 @@ class SimulatedChargePoint:
         end = None if duration is None else self._t0 + max(duration, 0.0)
         failures = 0
         while not self._done(end):
+            began = loop.time()
             try:
                 ws = await self._open(end)
             except ConnectError as exc:
+                if self.on_connect is not None:
+                    self.on_connect(loop.time() - began, exc)
                 if self.must_connect and self.result.connections == 0:
                     raise
                 failures += 1
@@ -235,6 +271,8 @@ class SimulatedChargePoint:
                 break
             failures = 0
             self.result.connections += 1
+            if self.on_connect is not None:
+                self.on_connect(loop.time() - began, None)
             intent = await self._serve(ws, end)
             if intent is not None:
                 await self._nap(intent.offline_s, end)
@@ -266,6 +304,8 @@ class SimulatedChargePoint:
 
     async def _open(self, end: float | None) -> ClientConnection:
         shown = safe_url(self.url)
+        if self.reachable is not None and not self.reachable():
+            raise ConnectError(f"cannot reach {shown}: the network is down (simulated)")
         headers = {"Authorization": self._authorization} if self._authorization else None
         wait = self.timeout
         if end is not None:
@@ -282,9 +322,8 @@ class SimulatedChargePoint:
                 write_limit=MAX_UNSENT_BYTES,
                 close_timeout=min(self.timeout, 5.0),
                 user_agent_header="ocpp16-sim",
-                # No permessage-deflate: its zlib state is some 50 KiB per connection, more
-                # than the rest of a simulated charge point; OCPP frames are small anyway.
-                compression=None,
+                compression=self.compression,
+                ping_interval=self.ping_interval,
             )
         except InvalidHandshake as exc:
             raise _handshake_error(exc, None, shown) from exc
@@ -318,19 +357,23 @@ class SimulatedChargePoint:
         station = self.station
         intent: Reconnect | None = None
         station.connected(self.now())
+        self._cutting = False
         try:
-            while intent is None and not connection.closed and not self._done(end):
+            while intent is None and not self._lost(connection) and not self._done(end):
                 for out in station.poll(self.now()):
                     if isinstance(out, Reconnect):
                         intent = out
                         break
-                    if connection.closed:
+                    if self._lost(connection):
                         break
                     await self._exchange(connection, out)
                 self._drain()
-                if intent is None:
+                if intent is None and not self._cutting:
                     await self._sleep(end)
         finally:
+            if self._cutting:
+                ws.transport.abort()  # no closing handshake: the peer sees the loss (1006)
+                self._cutting = False
             await connection.close(1000, "rebooting" if intent is not None else "")
             await asyncio.gather(reader, return_exceptions=True)
             self.connection = None
@@ -338,8 +381,14 @@ class SimulatedChargePoint:
             self._drain()
         return intent
 
+    def _lost(self, connection: AioConnection) -> bool:
+        return connection.closed or self._cutting
+
     async def _exchange(self, connection: AioConnection, call: Call) -> None:
+        began = asyncio.get_running_loop().time()
         outcome: Outcome = await connection.exchange(call.request)
+        if self.on_exchange is not None:
+            self.on_exchange(call, asyncio.get_running_loop().time() - began, outcome)
         answer: Model | OcppError | None = outcome.response
         if isinstance(answer, BootNotificationResponse | HeartbeatResponse) and self.speed != 1:
             answer = attrs.evolve(answer, current_time=self._simulated(answer.current_time))
@@ -356,12 +405,12 @@ class SimulatedChargePoint:
         except (OverflowError, TypeError):
             return current_time  # the station judges implausible times itself
 
-    async def _sleep(self, end: float | None, limit: float = _MAX_NAP) -> None:
+    async def _sleep(self, end: float | None, limit: float | None = None) -> None:
         """Until the station's next wake-up, a frame, a nudge, the end of the run, or ``limit``
         wall seconds."""
         loop = asyncio.get_running_loop()
         wakeup = self.station.next_wakeup()
-        left = min(limit, _MAX_NAP)
+        left = self.max_nap if limit is None else min(limit, self.max_nap)
         if wakeup is not None:
             left = min(left, (wakeup - self.now()).total_seconds() / self.speed)
         if end is not None:

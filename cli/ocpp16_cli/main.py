@@ -42,6 +42,9 @@ COMMANDS: Final = {
         "Connect as a charge point, send valid and invalid messages, and grade every answer.",
     ),
     "sim": Entry("sim", "Run a simulated charge point that behaves like a real one."),
+    "load": Entry(
+        "load", "Run thousands of simulated charge points against a central system and measure it."
+    ),
     "fuzz": Entry(
         "fuzz",
         "Fuzz a central system: mutated CALLs, broken frames, odd sequences, security probes.",

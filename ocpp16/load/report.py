@@ -1,0 +1,114 @@
+"""The report of a load run: one JSON-ready dict, written by ``--json`` and inlined by ``--html``.
+
+Its keys: ``tool``, ``complete`` (false when interrupted), ``ok`` (every call answered with a
+valid CALLRESULT, every frame of the central system valid, every charge point connected),
+``url`` (credentials never shown), ``started``, ``duration_s``, ``settings``, ``charge_points``
+(planned, started, ever connected, booted, connected at the end), ``calls`` (all actions
+together, with latency), ``actions`` (per action: calls, ok, callerrors by code, invalid,
+malformed, timeouts, closed, latency_ms p50/p90/p99/max/mean), ``errors`` (by kind),
+``connections`` (attempts, opened, reconnects, failures by cause, how connections ended, time
+to connect), ``patterns`` (storm and blackout times, connections cut), ``frames`` (in and out),
+``problems`` (the central system's invalid frames, and what went wrong: a bounded list of
+examples) and ``timeline`` (about one row a second: t, step_s, calls, calls_per_s, errors,
+p50/p90/p99/max_ms, connected).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final
+
+from ocpp16._text import printable
+from ocpp16.errors import InputError
+from ocpp16.load.fleet import Fleet
+from ocpp16.transport import safe_url
+
+__all__ = ["MAX_LISTED_PROBLEMS", "build_report", "write_json"]
+
+#: Problems listed in a report; the rest are counted.
+MAX_LISTED_PROBLEMS: Final = 50
+
+
+def build_report(fleet: Fleet) -> dict[str, Any]:
+    config = fleet.config
+    stats = fleet.stats
+    problems: list[str] = list(fleet.crashes)
+    problem_count = len(fleet.crashes)
+    frames_in = frames_out = 0
+    ever = 0
+    for result in fleet.results:
+        frames_in += result.frames_in
+        frames_out += result.frames_out
+        ever += result.connections > 0
+        problem_count += result.problem_count
+        for problem in result.problems:
+            if len(problems) >= MAX_LISTED_PROBLEMS:
+                break
+            problems.append(f"{printable(result.identity)}: {problem}")
+    for example in stats.examples:
+        if len(problems) < MAX_LISTED_PROBLEMS:
+            problems.append(example)
+    calls = sum(action.calls for action in stats.actions.values())
+    valid = sum(action.ok for action in stats.actions.values())
+    started = len(fleet.points)
+    ok = (
+        calls == valid
+        and problem_count == 0
+        and started == config.cps
+        and ever == started
+        and not fleet.interrupted
+    )
+    blackout = None
+    if config.blackout is not None:
+        blackout = {"at_s": config.blackout_start, "seconds": config.blackout}
+    return {
+        "tool": "ocpp16 load",
+        "complete": not fleet.interrupted,
+        "ok": ok,
+        "url": safe_url(config.url),
+        "started": fleet.started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "duration_s": round(fleet.elapsed, 3),
+        "settings": {
+            "cps": config.cps,
+            "ramp_per_s": config.ramp,
+            "duration_s": config.duration,
+            "id_prefix": config.id_prefix,
+            "connectors": config.connectors,
+            "sessions": "auto" if config.sessions else ("plan" if config.plan else None),
+            "heartbeat_s": config.heartbeat,
+            "meter_interval_s": config.meter_interval,
+            "speed": config.speed,
+            "seed": config.seed,
+        },
+        "charge_points": {
+            "planned": config.cps,
+            "started": started,
+            "ever_connected": ever,
+            "booted": len(fleet.booted),
+            "connected_at_end": stats.connections.ended.get("end", 0),
+        },
+        "calls": {
+            "calls": calls,
+            "ok": valid,
+            "per_s": round(calls / fleet.elapsed, 3) if fleet.elapsed else 0.0,
+            "latency_ms": stats.latency().summary_ms(),
+        },
+        "actions": {name: stats.actions[name].to_dict() for name in sorted(stats.actions)},
+        "errors": dict(sorted(stats.errors.items())),
+        "connections": stats.connections.to_dict(
+            sum(max(r.connections - 1, 0) for r in fleet.results)
+        ),
+        "patterns": {"storm_at_s": config.storm_at, "blackout": blackout, "cut": fleet.cuts},
+        "frames": {"in": frames_in, "out": frames_out},
+        "problem_count": problem_count,
+        "problems": problems,
+        "timeline": stats.timeline.to_list(),
+    }
+
+
+def write_json(report: dict[str, Any], path: Path) -> None:
+    try:
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--json {path}: cannot write: {exc.strerror or exc}") from exc
