@@ -258,7 +258,7 @@ def test_unknown_message_types_and_stray_answers_are_ignored() -> None:
     ignored = [f for f in recorder.frames if f.verdict == "ignored"]
     assert [f.frame[0] for f in ignored] == [5, 3]
     assert "unknown message type" in ignored[0].detail
-    assert "waiting" in ignored[1].detail
+    assert "answers no CALL of ours (id nobody-asked)" in ignored[1].detail
 
 
 # Handlers, fixed responses and calls to the charge point ---------------------------------------
@@ -387,7 +387,8 @@ def test_a_call_to_the_charge_point_reports_callerror_invalid_answer_and_timeout
     problems = [e.problem for e in recorder.exchanges]
     assert "NotSupported" in problems[0]
     assert "$.status" in problems[1]
-    assert "no answer within 0.3 s" in problems[2]
+    assert "no answer to Reset within 0.3 s" in problems[2]
+    assert str(outcomes[2]) == "CP1: no answer to Reset within 0.3 s"
     assert recorder.exchanges[2].response is None
     verdicts = [f.verdict for f in recorder.frames if f.direction == "in"]
     assert verdicts == ["valid", "invalid"]
@@ -743,7 +744,7 @@ def test_mypy_checks_the_request_and_response_types_of_handlers(
 # Hostile peers (issue 9): each attack ends in one line, bounded, and others go on --------------
 
 
-def test_a_lone_surrogate_is_answered_and_a_failing_callback_stops_nothing(
+def test_a_lone_surrogate_is_a_formation_violation_and_a_failing_callback_stops_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def explode(event: Any) -> None:
@@ -761,9 +762,11 @@ def test_a_lone_surrogate_is_answered_and_a_failing_callback_stops_nothing(
                 answers.append(await exchange(ws, '[2,"c","Heartbeat",{}]'))
             return answers
 
-    boot, invalid, heartbeat = run(scenario())
-    assert boot[:2] == [3, "a"]
-    assert invalid[:3] == [4, "b", "PropertyConstraintViolation"]
+    boot, status, heartbeat = run(scenario())
+    # Text that is not valid Unicode is not an OCPP-J frame (in either role).
+    assert boot[:3] == [4, "a", "FormationViolation"]
+    assert status[:3] == [4, "b", "FormationViolation"]
+    assert "lone surrogate" in boot[3]
     assert heartbeat[:2] == [3, "c"]
     failures = [r.getMessage() for r in caplog.records if "callback failed" in r.getMessage()]
     assert sorted(failures) == [
@@ -829,7 +832,7 @@ def test_deep_json_is_a_formation_violation_without_a_traceback(
             return [await exchange(ws, text), await exchange(ws, '[2,"h","Heartbeat",{}]')]
 
     deep, after = run(scenario())
-    assert deep[:3] == [4, "-1", "FormationViolation"]
+    assert deep[:3] == [4, "deep", "FormationViolation"]  # its id, read safely from the text
     assert f"nested deeper than {MAX_NESTING_DEPTH}" in deep[3]
     assert after[:2] == [3, "h"]
     assert not [r for r in caplog.records if r.exc_info]
