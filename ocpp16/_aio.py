@@ -75,7 +75,16 @@ class Outcome:
 
 
 class AioConnection:
-    """One OCPP-J connection over ``websockets`` asyncio; ``peer`` is the role of the other end."""
+    """One OCPP-J connection over ``websockets`` asyncio; ``peer`` is the role of the other end.
+
+    A central system holds thousands at once, so it holds no more than it needs: slots, and no
+    asyncio.Queue (three deques) for the few CALLs waiting to be answered.
+    """
+
+    __slots__ = (
+        "_calls", "_closed", "_more", "_turn", "_waiter", "activity", "handler", "name",
+        "on_exchange", "on_frame", "session", "timeout", "ws",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -96,12 +105,15 @@ class AioConnection:
         self.on_frame = on_frame
         self.on_exchange = on_exchange
         self.name = name
-        #: Set whenever something happened (a frame, a reply sent, the end): drivers wait on it.
-        self.activity = asyncio.Event() if activity is None else activity
+        #: Set whenever something happened (a frame, a reply sent, the end), when given: a driver
+        #: that acts on its own (the simulator) waits on it.
+        self.activity = activity
         self._turn = asyncio.Lock()
         self._waiter: asyncio.Future[tuple[Any, CallResult | CallErrorFrame | FrameError]] | None
         self._waiter = None
-        self._calls: asyncio.Queue[_dispatch.Valid] = asyncio.Queue(self.session.max_pending)
+        # The peer's CALLs for the worker; the session hands out no more than max_pending.
+        self._calls: list[_dispatch.Valid] = []
+        self._more: asyncio.Future[None] | None = None  # the idle worker waits on it
         self._closed: ConnectionClosed | None = None
 
     @property
@@ -124,13 +136,13 @@ class AioConnection:
             self.session.cancel()
             if self._waiter is not None and not self._waiter.done():
                 self._waiter.set_exception(self._closed)
-            if self._calls.empty():
+            if not self._calls:
                 worker.cancel()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait([worker], timeout=_GRACE)
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
-            self.activity.set()
+            self._happened()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)
@@ -211,7 +223,9 @@ class AioConnection:
                     self._waiter.set_result((event.answer, event.outcome))
             elif isinstance(event, PeerCall):
                 self._frame("in", event.call.frame.to_list(), "valid", "")
-                self._calls.put_nowait(event.call)  # the session holds no more than the queue
+                self._calls.append(event.call)
+                if self._more is not None and not self._more.done():
+                    self._more.set_result(None)
             elif isinstance(event, Note):
                 verdict: Literal["invalid", "ignored"]
                 verdict = "ignored" if event.kind == "ignored" else "invalid"
@@ -226,13 +240,17 @@ class AioConnection:
                     action = name if isinstance(name, str) else "(invalid frame)"
                     self._exchanged("peer", action, frame, answered.reply, answered.detail)
                     answered = None
-        self.activity.set()
+        self._happened()
 
     # The peer's CALLs --------------------------------------------------------------------------
 
     async def _work(self) -> None:
-        while not (self._closed is not None and self._calls.empty()):
-            call = await self._calls.get()
+        while not (self._closed is not None and not self._calls):
+            if not self._calls:
+                self._more = asyncio.get_running_loop().create_future()
+                await self._more
+                continue
+            call = self._calls.pop(0)
             try:
                 await self._answer(call)
             except ConnectionClosed:
@@ -261,7 +279,7 @@ class AioConnection:
         if isinstance(reply, CallErrorFrame):
             problem = f"{reply.code}: {reply.description}" if reply.description else reply.code
         self._exchanged("peer", call.action.name, call.frame.to_list(), reply.to_list(), problem)
-        self.activity.set()
+        self._happened()
 
     # Sending -----------------------------------------------------------------------------------
 
@@ -288,6 +306,10 @@ class AioConnection:
                 self.on_frame(direction, frame, verdict, detail)
             except Exception:
                 _log.exception("on_frame failed; the connection goes on")
+
+    def _happened(self) -> None:
+        if self.activity is not None:
+            self.activity.set()
 
     def _exchanged(
         self, initiator: Literal["peer", "us"], action: str, request: Any, answer: Any, problem: str

@@ -39,9 +39,7 @@ from ocpp16.errors import (
     CallError,
     ErrorCode,
     FrameError,
-    InvalidResponse,
     UnknownAction,
-    ValidationError,
 )
 from ocpp16.frames import (
     Call,
@@ -62,7 +60,6 @@ __all__ = [
     "Valid",
     "call_error_frame",
     "error_frame",
-    "parse_answer",
     "receive",
     "result_frame",
 ]
@@ -193,19 +190,3 @@ def _salvage_id(raw: Any) -> str:
     if isinstance(raw, list) and len(raw) > 1 and isinstance(raw[1], str):
         return raw[1]
     return UNKNOWN_ID
-
-
-def parse_answer(answer: CallResult | CallErrorFrame, action: Action) -> Model:
-    """The typed response in ``answer`` to a CALL of ``action``.
-
-    Raises CallError for a CALLERROR and InvalidResponse for a payload that breaks the schema.
-    """
-    if isinstance(answer, CallErrorFrame):
-        details = (
-            answer.details if isinstance(answer.details, dict) else {"details": answer.details}
-        )
-        raise CallError(answer.code, answer.description, details, action=action.name)
-    try:
-        return action.response.from_dict(answer.payload)
-    except ValidationError as exc:
-        raise InvalidResponse(action.name, exc, answer.payload) from None

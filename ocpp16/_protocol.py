@@ -99,6 +99,8 @@ _ANY: Final = object()  # in flight, answered by any CALLRESULT or CALLERROR (se
 class Session:
     """The state of one OCPP-J connection as seen by one end; ``peer`` is who sends to us."""
 
+    __slots__ = ("_deadline", "_in_flight", "_pending", "max_pending", "peer")
+
     def __init__(self, peer: Sender, max_queued: int = MAX_QUEUED_CALLS) -> None:
         self.peer = peer
         #: The peer's CALLs handed out at once: the one being answered and ``max_queued`` behind.
