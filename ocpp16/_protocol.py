@@ -164,7 +164,7 @@ class Session:
         except FrameError as exc:
             return self._broken(data, str(exc), None)
         except ValueError:
-            items = None
+            return self._classified(_dispatch.receive(data, self.peer))  # says why
         else:
             if has_lone_surrogate(data, items):
                 return self._broken(data, SURROGATE_PROBLEM, items)
@@ -177,7 +177,9 @@ class Session:
             and self._answers(items[1])
         ):
             return [Answered(items[1], items, CallResult(items[1], items[2]))]
-        incoming = _dispatch.receive(data, self.peer)
+        return self._classified(_dispatch.receive(data, self.peer, items))
+
+    def _classified(self, incoming: _dispatch.Incoming) -> list[Event]:
         if isinstance(incoming, _dispatch.Answer):
             frame = incoming.frame
             if self._answers(frame.unique_id):
