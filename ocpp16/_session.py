@@ -13,16 +13,16 @@ connection.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from websockets.asyncio.server import ServerConnection
 
-from ocpp16 import _dispatch
 from ocpp16._action import Sender
 from ocpp16._aio import AioConnection
 from ocpp16._events import Exchange, FrameEvent, Verdict
-from ocpp16._model import Model, Request, Response
+from ocpp16._model import Request, Response
 from ocpp16.errors import CallTimeout
 from ocpp16.frames import CALLRESULT
 
@@ -50,7 +50,7 @@ class ChargePointSession:
         self._driver = AioConnection(
             connection,
             Sender.CP,
-            self._respond,
+            functools.partial(central_system._respond, session=self),
             timeout=central_system.timeout,
             on_frame=self._frame,
             on_exchange=self._exchanged,
@@ -99,9 +99,6 @@ class ChargePointSession:
         task = asyncio.create_task(coroutine, name=f"ocpp16 {name} {self.identity}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _respond(self, call: _dispatch.Valid) -> Model:
-        return await self._cs._respond(call, self)
 
     # Reporting -------------------------------------------------------------------------------
 
