@@ -803,6 +803,44 @@ def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
     assert sorted(int(a[1]) for a in answers) == list(range(200))
 
 
+def test_a_call_reusing_the_id_of_one_being_answered_gets_a_generic_error() -> None:
+    cs = CentralSystem()
+    release = asyncio.Event()
+
+    @cs.on(HeartbeatRequest)
+    async def slow(request: HeartbeatRequest, cp: ChargePointSession) -> HeartbeatResponse:
+        await release.wait()
+        return HeartbeatResponse.random()
+
+    async def scenario() -> list[Any]:
+        async with serving(cs) as server, raw(server) as ws:
+            await ws.send('[2,"same","Heartbeat",{}]')
+            refused = await exchange(ws, '[2,"same","Heartbeat",{}]')
+            release.set()
+            async with asyncio.timeout(5):
+                return [refused, json.loads(await ws.recv())]
+
+    refused, answered = run(scenario())
+    assert refused[:3] == [4, "same", "GenericError"]
+    assert "already being answered" in refused[3]
+    assert answered[:2] == [3, "same"]
+
+
+def test_a_binary_frame_is_reported_and_not_answered() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> Any:
+        async with serving(CentralSystem(**recorder.hooks())) as server, raw(server) as ws:
+            await ws.send(b'[2,"b","Heartbeat",{}]')
+            return await exchange(ws, '[2,"h","Heartbeat",{}]')
+
+    answer = run(scenario())
+    assert answer[:2] == [3, "h"]  # the first answer is the text CALL's: the binary got none
+    first = recorder.frames[0]  # the Session's rule for binary frames, the same in both roles
+    assert (first.direction, first.verdict) == ("in", "invalid")
+    assert "UTF-8" in first.detail
+
+
 def test_a_frame_over_max_frame_closes_that_connection_only() -> None:
     async def scenario() -> tuple[int | None, Any]:
         payload = {"vendorId": "V", "data": "d" * 5000}
