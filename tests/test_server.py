@@ -775,7 +775,8 @@ def test_a_lone_surrogate_is_a_formation_violation_and_a_failing_callback_stops_
     ]
 
 
-def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
+def held_heartbeats() -> tuple[CentralSystem, asyncio.Event]:
+    """A central system whose Heartbeat handler waits until the event is set."""
     cs = CentralSystem()
     release = asyncio.Event()
 
@@ -783,6 +784,12 @@ def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
     async def slow(request: HeartbeatRequest, cp: ChargePointSession) -> HeartbeatResponse:
         await release.wait()
         return HeartbeatResponse.random()
+
+    return cs, release
+
+
+def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
+    cs, release = held_heartbeats()
 
     async def scenario() -> list[Any]:
         async with serving(cs) as server, raw(server) as ws:
@@ -804,13 +811,7 @@ def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
 
 
 def test_a_call_reusing_the_id_of_one_being_answered_gets_a_generic_error() -> None:
-    cs = CentralSystem()
-    release = asyncio.Event()
-
-    @cs.on(HeartbeatRequest)
-    async def slow(request: HeartbeatRequest, cp: ChargePointSession) -> HeartbeatResponse:
-        await release.wait()
-        return HeartbeatResponse.random()
+    cs, release = held_heartbeats()
 
     async def scenario() -> list[Any]:
         async with serving(cs) as server, raw(server) as ws:
