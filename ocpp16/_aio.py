@@ -1,15 +1,17 @@
 """The asyncio driver of :class:`ocpp16._protocol.Session`: one OCPP-J connection, either role.
 
 :class:`AioConnection` binds a session to a ``websockets`` asyncio connection (client or
-server side): :meth:`AioConnection.run` reads frames at all times and hands valid CALLs of the
-peer to a worker task that answers them in order with ``handler`` (so a handler may itself
-``await connection.call(...)`` without deadlock); :meth:`AioConnection.exchange` sends a CALL of
-ours, one at a time (the others wait their turn, bounded by their timeout), and returns what came
-of it without raising. Every frame in and out is reported to ``on_frame`` with its verdict.
+server side); the simulator's charge point (:mod:`ocpp16.sim`) and the central system's
+:class:`~ocpp16.server.ChargePointSession` both run on it. :meth:`AioConnection.run` reads frames
+at all times and hands valid CALLs of the peer to a worker task that answers them in order with
+``handler`` (so a handler may itself ``await connection.call(...)`` without deadlock);
+:meth:`AioConnection.exchange` sends a CALL of ours, one at a time (the others wait their turn,
+bounded by their timeout), and returns what came of it without raising. Every frame in and out
+is reported to ``on_frame`` with its verdict, every request with its answer to ``on_exchange``.
 
-What a peer can make us hold stays bounded: the session refuses CALLs beyond
-MAX_PENDING_PEER_CALLS with a CALLERROR, the worker's queue holds no more than that, and the
-``websockets`` connection caps frame size and the frames it buffers.
+What a peer can make us hold stays bounded: the session refuses CALLs beyond the one being
+answered and MAX_QUEUED_CALLS waiting with a CALLERROR, the worker's queue holds no more than
+that, and the ``websockets`` connection caps frame size and the frames it buffers.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from ocpp16.errors import (
 )
 from ocpp16.frames import Call, CallErrorFrame, CallResult, encode, new_id
 
-__all__ = ["AioConnection", "FrameHook", "Handler", "Outcome"]
+__all__ = ["AioConnection", "ExchangeHook", "FrameHook", "Handler", "Outcome"]
 
 R = TypeVar("R", bound=Response)
 
@@ -54,6 +56,10 @@ _GRACE: Final = 1.0
 Handler = Callable[[_dispatch.Valid], Awaitable[Model]]
 #: Told of every frame: direction, the frame as JSON (or text), verdict, detail.
 FrameHook = Callable[[Literal["in", "out"], Any, Literal["valid", "invalid", "ignored"], str], None]
+#: Told of every request and its answer once it is settled: who sent the request (``peer`` or
+#: ``us``), the action (``(invalid frame)`` when none can be read), the request, the answer (None
+#: when none came) and the problem (empty when both were valid).
+ExchangeHook = Callable[[Literal["peer", "us"], str, Any, Any, str], None]
 
 
 @attrs.frozen
@@ -69,7 +75,16 @@ class Outcome:
 
 
 class AioConnection:
-    """One OCPP-J connection over ``websockets`` asyncio; ``peer`` is the role of the other end."""
+    """One OCPP-J connection over ``websockets`` asyncio; ``peer`` is the role of the other end.
+
+    A central system holds thousands at once, so it holds no more than it needs: slots, and no
+    asyncio.Queue (three deques) for the few CALLs waiting to be answered.
+    """
+
+    __slots__ = (
+        "_calls", "_closed", "_more", "_turn", "_waiter", "activity", "handler", "name",
+        "on_exchange", "on_frame", "session", "timeout", "ws",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -79,6 +94,7 @@ class AioConnection:
         *,
         timeout: float = 30.0,
         on_frame: FrameHook | None = None,
+        on_exchange: ExchangeHook | None = None,
         name: str = "",
         activity: asyncio.Event | None = None,
     ) -> None:
@@ -87,13 +103,17 @@ class AioConnection:
         self.handler = handler
         self.timeout = timeout
         self.on_frame = on_frame
+        self.on_exchange = on_exchange
         self.name = name
-        #: Set whenever something happened (a frame, a reply sent, the end): drivers wait on it.
-        self.activity = asyncio.Event() if activity is None else activity
+        #: Set whenever something happened (a frame, a reply sent, the end), when given: a driver
+        #: that acts on its own (the simulator) waits on it.
+        self.activity = activity
         self._turn = asyncio.Lock()
         self._waiter: asyncio.Future[tuple[Any, CallResult | CallErrorFrame | FrameError]] | None
         self._waiter = None
-        self._calls: asyncio.Queue[_dispatch.Valid] = asyncio.Queue(self.session.max_pending)
+        # The peer's CALLs for the worker; the session hands out no more than max_pending.
+        self._calls: list[_dispatch.Valid] = []
+        self._more: asyncio.Future[None] | None = None  # the idle worker waits on it
         self._closed: ConnectionClosed | None = None
 
     @property
@@ -116,13 +136,13 @@ class AioConnection:
             self.session.cancel()
             if self._waiter is not None and not self._waiter.done():
                 self._waiter.set_exception(self._closed)
-            if self._calls.empty():
+            if not self._calls:
                 worker.cancel()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait([worker], timeout=_GRACE)
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
-            self.activity.set()
+            self._happened()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)
@@ -138,6 +158,12 @@ class AioConnection:
 
     async def exchange(self, request: Request[Any], timeout: float | None = None) -> Outcome:
         """Send ``request`` when no other CALL of ours is in flight; what came of it."""
+        outcome = await self._exchange(request, timeout)
+        problem = "" if outcome.error is None else str(outcome.error)
+        self._exchanged("us", outcome.action, outcome.request, outcome.answer, problem)
+        return outcome
+
+    async def _exchange(self, request: Request[Any], timeout: float | None) -> Outcome:
         action = ACTIONS[request.ACTION]
         frame = Call(new_id(), action.name, request.to_dict())
         sent = frame.to_list()
@@ -190,27 +216,41 @@ class AioConnection:
         except Exception:  # a defect of ours: report it, keep the connection
             _log.exception("%s: cannot read a frame", printable(self.name))
             return
+        answered: Note | None = None  # a CALL the session answered itself, reported once sent
         for event in happened:
             if isinstance(event, Answered):
                 if self._waiter is not None and not self._waiter.done():
                     self._waiter.set_result((event.answer, event.outcome))
             elif isinstance(event, PeerCall):
                 self._frame("in", event.call.frame.to_list(), "valid", "")
-                self._calls.put_nowait(event.call)  # the session holds no more than the queue
+                self._calls.append(event.call)
+                if self._more is not None and not self._more.done():
+                    self._more.set_result(None)
             elif isinstance(event, Note):
                 verdict: Literal["invalid", "ignored"]
                 verdict = "ignored" if event.kind == "ignored" else "invalid"
                 self._frame("in", event.frame, verdict, event.detail)
+                answered = event if event.kind == "peer-call" else answered
             elif isinstance(event, Reply):
                 with contextlib.suppress(ConnectionClosed):
                     await self._send(event.text, None)
-        self.activity.set()
+                if answered is not None:
+                    frame = answered.frame
+                    name = frame[2] if isinstance(frame, list) and len(frame) > 2 else None
+                    action = name if isinstance(name, str) else "(invalid frame)"
+                    self._exchanged("peer", action, frame, answered.reply, answered.detail)
+                    answered = None
+        self._happened()
 
     # The peer's CALLs --------------------------------------------------------------------------
 
     async def _work(self) -> None:
-        while not (self._closed is not None and self._calls.empty()):
-            call = await self._calls.get()
+        while not (self._closed is not None and not self._calls):
+            if not self._calls:
+                self._more = asyncio.get_running_loop().create_future()
+                await self._more
+                continue
+            call = self._calls.pop(0)
             try:
                 await self._answer(call)
             except ConnectionClosed:
@@ -235,7 +275,11 @@ class AioConnection:
             description = f"the handler failed: {type(exc).__name__}"
             reply = _dispatch.error_frame(unique_id, "InternalError", description)
         await self._send(self.session.reply(unique_id, reply), reply.to_list())
-        self.activity.set()
+        problem = ""
+        if isinstance(reply, CallErrorFrame):
+            problem = f"{reply.code}: {reply.description}" if reply.description else reply.code
+        self._exchanged("peer", call.action.name, call.frame.to_list(), reply.to_list(), problem)
+        self._happened()
 
     # Sending -----------------------------------------------------------------------------------
 
@@ -262,6 +306,19 @@ class AioConnection:
                 self.on_frame(direction, frame, verdict, detail)
             except Exception:
                 _log.exception("on_frame failed; the connection goes on")
+
+    def _happened(self) -> None:
+        if self.activity is not None:
+            self.activity.set()
+
+    def _exchanged(
+        self, initiator: Literal["peer", "us"], action: str, request: Any, answer: Any, problem: str
+    ) -> None:
+        if self.on_exchange is not None:
+            try:
+                self.on_exchange(initiator, action, request, answer, problem)
+            except Exception:
+                _log.exception("on_exchange failed; the connection goes on")
 
 
 def _settle(

@@ -39,9 +39,7 @@ from ocpp16.errors import (
     CallError,
     ErrorCode,
     FrameError,
-    InvalidResponse,
     UnknownAction,
-    ValidationError,
 )
 from ocpp16.frames import (
     Call,
@@ -49,6 +47,7 @@ from ocpp16.frames import (
     CallResult,
     Unknown,
     decode,
+    from_items,
     loads,
 )
 from ocpp16.registry import resolve_action
@@ -62,13 +61,13 @@ __all__ = [
     "Valid",
     "call_error_frame",
     "error_frame",
-    "parse_answer",
     "receive",
     "result_frame",
 ]
 
 #: The unique id of a CALLERROR answering text whose own id cannot be read (as OCPP 2.0.1 says).
 UNKNOWN_ID: Final = "-1"
+_UNPARSED: Final = object()
 
 
 @attrs.frozen
@@ -129,12 +128,13 @@ def result_frame(unique_id: str, response: Model) -> CallResult:
     return CallResult(unique_id, response.to_dict())
 
 
-def receive(text: str | bytes, peer: Sender) -> Incoming:
-    """Classify one message that ``peer`` (``Sender.CP`` or ``Sender.CS``) sent."""
+def receive(text: str | bytes, peer: Sender, parsed: Any = _UNPARSED) -> Incoming:
+    """Classify one message that ``peer`` (``Sender.CP`` or ``Sender.CS``) sent; ``parsed`` is
+    its JSON when the caller has parsed it already (it is not parsed twice)."""
     try:
-        frame = decode(text)
+        frame = decode(text) if parsed is _UNPARSED else from_items(parsed)
     except FrameError as exc:
-        raw = _raw(text)
+        raw = _raw(text) if parsed is _UNPARSED else parsed
         action = raw[2] if isinstance(raw, list) and len(raw) > 2 else None
         reply = error_frame(_salvage_id(raw), exc.code, str(exc))
         return Invalid(raw, reply, action if isinstance(action, str) else None)
@@ -193,19 +193,3 @@ def _salvage_id(raw: Any) -> str:
     if isinstance(raw, list) and len(raw) > 1 and isinstance(raw[1], str):
         return raw[1]
     return UNKNOWN_ID
-
-
-def parse_answer(answer: CallResult | CallErrorFrame, action: Action) -> Model:
-    """The typed response in ``answer`` to a CALL of ``action``.
-
-    Raises CallError for a CALLERROR and InvalidResponse for a payload that breaks the schema.
-    """
-    if isinstance(answer, CallErrorFrame):
-        details = (
-            answer.details if isinstance(answer.details, dict) else {"details": answer.details}
-        )
-        raise CallError(answer.code, answer.description, details, action=action.name)
-    try:
-        return action.response.from_dict(answer.payload)
-    except ValidationError as exc:
-        raise InvalidResponse(action.name, exc, answer.payload) from None

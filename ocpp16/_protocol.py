@@ -22,7 +22,7 @@ import attrs
 from ocpp16 import _dispatch
 from ocpp16._action import Sender
 from ocpp16._text import has_lone_surrogate, printable, scrub, shorten
-from ocpp16.errors import CallTimeout, FrameError
+from ocpp16.errors import CallTimeout, ErrorCode, FrameError
 from ocpp16.frames import (
     CALL,
     CALLERROR,
@@ -32,7 +32,7 @@ from ocpp16.frames import (
     check_depth,
     encode,
 )
-from ocpp16.limits import MAX_PENDING_PEER_CALLS, MAX_PRINTED_FRAME_BYTES
+from ocpp16.limits import MAX_PRINTED_FRAME_BYTES, MAX_QUEUED_CALLS
 
 __all__ = ["Answered", "Busy", "Note", "PeerCall", "Reply", "Session", "TimedOut"]
 
@@ -65,8 +65,9 @@ class PeerCall:
 
 @attrs.frozen
 class Note:
-    """Something to report: ``peer-call`` (a CALL the session answered itself: ``reply``),
-    ``ignored`` (well formed, matching nothing) or ``malformed`` (not OCPP-J)."""
+    """Something to report: ``peer-call`` (a CALL, or text that cannot be one, the session
+    answered itself: ``reply``), ``ignored`` (well formed, matching nothing) or ``malformed``
+    (not OCPP-J, and not answered: a broken answer, a binary frame)."""
 
     kind: Literal["peer-call", "ignored", "malformed"]
     frame: Any
@@ -98,9 +99,12 @@ _ANY: Final = object()  # in flight, answered by any CALLRESULT or CALLERROR (se
 class Session:
     """The state of one OCPP-J connection as seen by one end; ``peer`` is who sends to us."""
 
-    def __init__(self, peer: Sender, max_pending: int = MAX_PENDING_PEER_CALLS) -> None:
+    __slots__ = ("_deadline", "_in_flight", "_pending", "max_pending", "peer")
+
+    def __init__(self, peer: Sender, max_queued: int = MAX_QUEUED_CALLS) -> None:
         self.peer = peer
-        self.max_pending = max_pending
+        #: The peer's CALLs handed out at once: the one being answered and ``max_queued`` behind.
+        self.max_pending = max_queued + 1
         self._in_flight: object = None  # the unique id of our CALL in flight, _ANY, or None
         self._deadline = 0.0
         self._pending: set[str] = set()  # the peer's CALLs handed out, not answered yet
@@ -163,7 +167,7 @@ class Session:
         except FrameError as exc:
             return self._broken(data, str(exc), None)
         except ValueError:
-            items = None
+            return self._classified(_dispatch.receive(data, self.peer))  # says why
         else:
             if has_lone_surrogate(data, items):
                 return self._broken(data, SURROGATE_PROBLEM, items)
@@ -176,7 +180,9 @@ class Session:
             and self._answers(items[1])
         ):
             return [Answered(items[1], items, CallResult(items[1], items[2]))]
-        incoming = _dispatch.receive(data, self.peer)
+        return self._classified(_dispatch.receive(data, self.peer, items))
+
+    def _classified(self, incoming: _dispatch.Incoming) -> list[Event]:
         if isinstance(incoming, _dispatch.Answer):
             frame = incoming.frame
             if self._answers(frame.unique_id):
@@ -192,11 +198,13 @@ class Session:
             if kind in (CALLRESULT, CALLERROR) and self._answers(raw[1]):
                 error = FrameError(f"the answer is not OCPP-J: {problem}")
                 return [Answered(raw[1], raw, error)]
-            if kind == CALL:
-                reply = incoming.reply
-                return [Note("peer-call", raw, reply.to_list(), problem), Reply(encode(reply))]
             shown = _cut(raw) if isinstance(raw, str) else raw
-            return [Note("malformed", shown, None, problem)]
+            if kind in (CALLRESULT, CALLERROR):  # a broken answer is not answered
+                return [Note("malformed", shown, None, problem)]
+            # A CALL, or text that cannot even say what it is (not JSON, not an array, no
+            # message type): the CALLERROR answers it, with id "-1" when none can be read.
+            reply = incoming.reply
+            return [Note("peer-call", shown, reply.to_list(), problem), Reply(encode(reply))]
         return [Note("ignored", incoming.frame.to_list(), None, _shown(incoming.reason))]
 
     def _peer_call(self, incoming: _dispatch.Valid) -> list[Event]:
@@ -205,13 +213,15 @@ class Session:
             self._pending.add(unique_id)
             return [PeerCall(incoming)]
         if unique_id in self._pending:
+            code: ErrorCode = "GenericError"
             description = f"a CALL with the id {_shown(unique_id)} is already being answered"
         else:
+            code = "ProtocolError"
             description = (
-                f"too many CALLs in flight: OCPP-J allows one at a time, and"
-                f" {self.max_pending} already wait for an answer"
+                f"{incoming.action.name} arrived while {self.max_pending} earlier CALLs were"
+                " still being answered; OCPP-J allows one outstanding CALL: wait for each answer"
             )
-        reply = _dispatch.error_frame(unique_id, "GenericError", description)
+        reply = _dispatch.error_frame(unique_id, code, description)
         detail = f"{reply.code}: {reply.description}"
         note = Note("peer-call", incoming.frame.to_list(), reply.to_list(), detail)
         return [note, Reply(encode(reply))]
@@ -223,10 +233,12 @@ class Session:
         frame = scrub(items) if items is not None else _cut(text)
         if kind in (CALLRESULT, CALLERROR) and self._answers(unique_id):
             return [Answered(unique_id, frame, FrameError(f"the answer is not OCPP-J: {problem}"))]
-        if kind == CALL and unique_id is not None:
-            reply = _dispatch.error_frame(unique_id, "FormationViolation", problem)
-            return [Note("peer-call", frame, reply.to_list(), problem), Reply(encode(reply))]
-        return [Note("malformed", frame, None, problem)]
+        if kind in (CALLRESULT, CALLERROR):  # a broken answer to no CALL of ours
+            return [Note("malformed", frame, None, problem)]
+        # A CALL answers with its own id when it can be read safely, else with "-1".
+        answer_id = unique_id if kind == CALL and unique_id is not None else _dispatch.UNKNOWN_ID
+        reply = _dispatch.error_frame(answer_id, "FormationViolation", problem)
+        return [Note("peer-call", frame, reply.to_list(), problem), Reply(encode(reply))]
 
 
 def _shown(text: str) -> str:

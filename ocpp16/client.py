@@ -205,7 +205,7 @@ class ChargePoint:
         self._held: deque[ClientEvent] = deque(maxlen=MAX_HELD_EVENTS)
         self._closed: ConnectionClosed | None = None
         self._worker: threading.Thread | None = None
-        # Bounded by the session, which refuses CALLs beyond MAX_PENDING_PEER_CALLS.
+        # Bounded by the session, which refuses CALLs beyond MAX_QUEUED_CALLS + 1.
         self._calls: queue.Queue[_dispatch.Valid | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, name="ocpp16 reader", daemon=True)
         self._reader.start()

@@ -177,7 +177,12 @@ def loads(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> Any:
 def decode(text: str | bytes, check_id_length: bool = True) -> Frame:
     """Parse one frame; FrameError (with the CALLERROR code to answer) when it is malformed,
     nested deeper than :data:`~ocpp16.limits.MAX_NESTING_DEPTH` included."""
-    items = loads(text)
+    return from_items(loads(text), check_id_length)
+
+
+def from_items(items: Any, check_id_length: bool = True) -> Frame:
+    """The frame in JSON already parsed (by a reader that had to look at it first), checked as
+    :func:`decode` checks it."""
     if not isinstance(items, list) or not items:
         raise FrameError(f"a frame is a JSON array, got {_kind(items)}")
     message_type = items[0]

@@ -18,7 +18,6 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "MAX_HELD_EVENTS",
     "MAX_NESTING_DEPTH",
-    "MAX_PENDING_PEER_CALLS",
     "MAX_PRINTED_FRAME_BYTES",
     "MAX_QUEUED_CALLS",
     "MAX_RECEIVED_FRAMES",
@@ -48,8 +47,9 @@ MAX_PRINTED_FRAME_BYTES: Final = 64 * 1024
 #: Longest peer-controlled value echoed inside a one-line message (an error, a log line).
 MAX_ECHO_CHARS: Final = 200
 
-#: CALLs a server holds behind the one it is answering. OCPP-J allows one outstanding CALL per
-#: direction; a few more are forgiven to sloppy charge points, any beyond get a CALLERROR at once.
+#: CALLs from the peer held behind the one being answered, in either role. OCPP-J allows one
+#: outstanding CALL per direction; a few more are forgiven to sloppy peers, any beyond get a
+#: ProtocolError CALLERROR at once.
 MAX_QUEUED_CALLS: Final = 2
 
 #: Frames ``websockets`` holds received but not yet read by us (its ``max_queue``); with
@@ -70,10 +70,6 @@ MAX_AUTH_TRACKED: Final = 10_000
 
 #: Seconds between two reports that the server ran out of a resource (file descriptors).
 RESOURCE_REPORT_INTERVAL: Final = 1.0
-
-#: CALLs from the peer handed to the handler and not answered yet (OCPP-J allows one in
-#: flight); more get a CALLERROR at once.
-MAX_PENDING_PEER_CALLS: Final = 4
 
 #: Events (frames ignored, CALLs answered) a client keeps for the record of one exchange.
 MAX_HELD_EVENTS: Final = 100

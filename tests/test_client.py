@@ -50,7 +50,7 @@ from ocpp16 import (
     UnknownAction,
 )
 from ocpp16.client import ClientEvent, Handler, answer_not_implemented, answer_random
-from ocpp16.limits import MAX_PENDING_PEER_CALLS, MAX_TIMEOUT
+from ocpp16.limits import MAX_QUEUED_CALLS, MAX_TIMEOUT
 from tests.loopback import OcppCentralSystem, ServerThread, Tls, answer, scripted
 
 CS_ACTIONS = sorted(name for name, a in ACTIONS.items() if a.sender.central_system_sends)
@@ -220,7 +220,7 @@ def test_malformed_and_unmatched_frames_are_reported_and_skipped() -> None:
     ]
 
     def noisy(frame: Any) -> list[str | bytes]:
-        return [*noise, answer(frame)]
+        return [*noise, answer(frame)] if frame[0] == 2 else []  # not our CALLERRORs
 
     seen: list[ClientEvent] = []
     with (
@@ -230,9 +230,13 @@ def test_malformed_and_unmatched_frames_are_reported_and_skipped() -> None:
         record = cp.exchange(HeartbeatRequest())
     assert record.ok
     kinds = [e.kind for e in record.events]
-    assert kinds == ["malformed"] * 3 + ["server-call", "malformed", "ignored", "ignored"]
+    assert kinds == ["server-call"] * 4 + ["malformed", "ignored", "ignored"]
     assert record.events[0].frame == "not json"
     assert "not valid JSON" in record.events[0].detail
+    # Text that cannot say what it is gets a CALLERROR with the id "-1" (as the server does).
+    for event in record.events[:3]:
+        assert event.reply is not None
+        assert event.reply[:3] == [4, "-1", "FormationViolation"]
     # A broken CALL gets the CALLERROR OCPP-J prescribes, with the id it carries.
     assert record.events[3].reply is not None
     assert record.events[3].reply[:3] == [4, "x", "ProtocolError"]
@@ -583,10 +587,10 @@ def test_extra_calls_from_the_central_system_get_a_callerror_at_once() -> None:
         assert done.wait(20)
     results = [r for r in replies if r[0] == 3]
     refused = [r for r in replies if r[0] == 4]
-    # MAX_PENDING_PEER_CALLS handed to the handler; the rest refused at once.
-    assert len(results) == MAX_PENDING_PEER_CALLS
-    assert len(refused) == sent - MAX_PENDING_PEER_CALLS
-    assert all(r[2] == "GenericError" and "one at a time" in r[3] for r in refused)
+    # One being answered and MAX_QUEUED_CALLS waiting; the rest refused at once.
+    assert len(results) == 1 + MAX_QUEUED_CALLS
+    assert len(refused) == sent - 1 - MAX_QUEUED_CALLS
+    assert all(r[2] == "ProtocolError" and "one outstanding CALL" in r[3] for r in refused)
 
 
 def test_our_calls_wait_their_turn_with_a_deadline() -> None:

@@ -15,10 +15,7 @@ import pytest
 from ocpp16 import (
     ACTIONS,
     BootNotificationRequest,
-    CallError,
-    InvalidResponse,
     ResetRequest,
-    ResetResponse,
     Sender,
 )
 from ocpp16._dispatch import (
@@ -27,12 +24,10 @@ from ocpp16._dispatch import (
     Ignored,
     Invalid,
     Valid,
-    parse_answer,
     receive,
     result_frame,
 )
 from ocpp16.errors import ERROR_CODES
-from ocpp16.frames import CallErrorFrame, CallResult
 
 
 def test_a_valid_call_becomes_its_typed_request() -> None:
@@ -102,20 +97,6 @@ def test_answers_and_unknown_types_are_sorted_out() -> None:
     ignored = receive('[6, "a"]', Sender.CP)
     assert isinstance(ignored, Ignored)
     assert ignored.reason == "unknown message type id 6"
-
-
-def test_parse_answer_types_the_response_or_raises() -> None:
-    action = ACTIONS["Reset"]
-    assert parse_answer(CallResult("a", {"status": "Accepted"}), action) == ResetResponse.from_dict(
-        {"status": "Accepted"}
-    )
-    with pytest.raises(InvalidResponse, match=r"\$\.status"):
-        parse_answer(CallResult("a", {"status": "Perhaps"}), action)
-    with pytest.raises(CallError) as caught:
-        parse_answer(CallErrorFrame("a", "NotSupported", "no", {"why": 1}), action)
-    assert (caught.value.code, caught.value.details, caught.value.action) == (
-        "NotSupported", {"why": 1}, "Reset"
-    )  # fmt: skip
 
 
 def test_result_frame_carries_the_wire_payload() -> None:

@@ -16,7 +16,7 @@ DEEP = "[" * 1000 + "]" * 1000
 
 
 def flying(unique_id: str | None = "ours", deadline: float = 10.0) -> Session:
-    session = Session(Sender.CS, max_pending=2)
+    session = Session(Sender.CS, max_queued=1)
     session.call('[2,"ours","Heartbeat",{}]', unique_id, deadline)
     return session
 
@@ -56,7 +56,7 @@ def test_without_an_id_the_first_answer_is_taken() -> None:
 
 
 def test_peer_calls_are_bounded_and_freed_by_their_reply() -> None:
-    session = Session(Sender.CS, max_pending=2)
+    session = Session(Sender.CS, max_queued=1)  # one being answered, one waiting
     calls = [f'[2,"p{n}","Reset",{{"type":"Soft"}}]' for n in range(3)]
     first, second = session.receive(calls[0]), session.receive(calls[1])
     assert isinstance(first[0], PeerCall)
@@ -64,8 +64,8 @@ def test_peer_calls_are_bounded_and_freed_by_their_reply() -> None:
     note, reply = session.receive(calls[2])
     assert isinstance(note, Note)
     assert isinstance(reply, Reply)
-    assert json.loads(reply.text)[:3] == [4, "p2", "GenericError"]
-    assert "OCPP-J allows one at a time" in note.detail
+    assert json.loads(reply.text)[:3] == [4, "p2", "ProtocolError"]
+    assert "OCPP-J allows one outstanding CALL" in note.detail
     text = session.reply("p0", CallResult("p0", {"status": "Accepted"}))
     assert json.loads(text) == [3, "p0", {"status": "Accepted"}]
     assert isinstance(session.receive(calls[2])[0], PeerCall)  # room again
@@ -116,10 +116,10 @@ def test_a_broken_answer_fails_the_call(text: str, problem: str, answer: Any) ->
     ("data", "detail"),
     [
         (b"\xff", "a binary frame: OCPP-J is text only"),
-        ("not json", "not valid JSON"),
-        (DEEP, "nested deeper"),
         ('[9,"x"]', "unknown message type id 9"),
+        ('[3,"x",' + DEEP + "]", "nested deeper"),
     ],
+    ids=["binary", "unknown type", "deep answer to nothing"],
 )
 def test_noise_is_reported_and_changes_nothing(data: str | bytes, detail: str) -> None:
     session = flying()
@@ -127,3 +127,30 @@ def test_noise_is_reported_and_changes_nothing(data: str | bytes, detail: str) -
     assert isinstance(event, Note)
     assert detail in event.detail
     assert session.in_flight
+
+
+@pytest.mark.parametrize("role", [Sender.CS, Sender.CP])
+@pytest.mark.parametrize(
+    ("text", "unique_id", "words"),
+    [
+        ("not json", "-1", "not valid JSON"),
+        ('{"action":"Heartbeat"}', "-1", "array"),
+        (DEEP, "-1", "nested deeper"),
+        ('[2,"deep","DataTransfer",' + DEEP + "]", "deep", "nested deeper"),
+        ('[2,"s","DataTransfer",{"vendorId":"\\ud800"}]', "s", "lone surrogate"),
+    ],
+    ids=["not json", "not an array", "deep text", "deep call", "surrogate"],
+)
+def test_text_that_is_no_frame_gets_a_formation_violation_in_either_role(
+    role: Sender, text: str, unique_id: str, words: str
+) -> None:
+    session = flying()
+    session.peer = role
+    note, reply = session.receive(text)
+    assert isinstance(note, Note)
+    assert note.kind == "peer-call"
+    assert isinstance(reply, Reply)
+    answer = json.loads(reply.text)
+    assert answer[:3] == [4, unique_id, "FormationViolation"]
+    assert words in answer[3]
+    assert session.in_flight  # our CALL still waits for its answer

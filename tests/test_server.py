@@ -258,7 +258,7 @@ def test_unknown_message_types_and_stray_answers_are_ignored() -> None:
     ignored = [f for f in recorder.frames if f.verdict == "ignored"]
     assert [f.frame[0] for f in ignored] == [5, 3]
     assert "unknown message type" in ignored[0].detail
-    assert "waiting" in ignored[1].detail
+    assert "answers no CALL of ours (id nobody-asked)" in ignored[1].detail
 
 
 # Handlers, fixed responses and calls to the charge point ---------------------------------------
@@ -387,7 +387,8 @@ def test_a_call_to_the_charge_point_reports_callerror_invalid_answer_and_timeout
     problems = [e.problem for e in recorder.exchanges]
     assert "NotSupported" in problems[0]
     assert "$.status" in problems[1]
-    assert "no answer within 0.3 s" in problems[2]
+    assert "no answer to Reset within 0.3 s" in problems[2]
+    assert str(outcomes[2]) == "CP1: no answer to Reset within 0.3 s"
     assert recorder.exchanges[2].response is None
     verdicts = [f.verdict for f in recorder.frames if f.direction == "in"]
     assert verdicts == ["valid", "invalid"]
@@ -743,7 +744,7 @@ def test_mypy_checks_the_request_and_response_types_of_handlers(
 # Hostile peers (issue 9): each attack ends in one line, bounded, and others go on --------------
 
 
-def test_a_lone_surrogate_is_answered_and_a_failing_callback_stops_nothing(
+def test_a_lone_surrogate_is_a_formation_violation_and_a_failing_callback_stops_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def explode(event: Any) -> None:
@@ -761,9 +762,11 @@ def test_a_lone_surrogate_is_answered_and_a_failing_callback_stops_nothing(
                 answers.append(await exchange(ws, '[2,"c","Heartbeat",{}]'))
             return answers
 
-    boot, invalid, heartbeat = run(scenario())
-    assert boot[:2] == [3, "a"]
-    assert invalid[:3] == [4, "b", "PropertyConstraintViolation"]
+    boot, status, heartbeat = run(scenario())
+    # Text that is not valid Unicode is not an OCPP-J frame (in either role).
+    assert boot[:3] == [4, "a", "FormationViolation"]
+    assert status[:3] == [4, "b", "FormationViolation"]
+    assert "lone surrogate" in boot[3]
     assert heartbeat[:2] == [3, "c"]
     failures = [r.getMessage() for r in caplog.records if "callback failed" in r.getMessage()]
     assert sorted(failures) == [
@@ -772,7 +775,8 @@ def test_a_lone_surrogate_is_answered_and_a_failing_callback_stops_nothing(
     ]
 
 
-def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
+def held_heartbeats() -> tuple[CentralSystem, asyncio.Event]:
+    """A central system whose Heartbeat handler waits until the event is set."""
     cs = CentralSystem()
     release = asyncio.Event()
 
@@ -780,6 +784,12 @@ def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
     async def slow(request: HeartbeatRequest, cp: ChargePointSession) -> HeartbeatResponse:
         await release.wait()
         return HeartbeatResponse.random()
+
+    return cs, release
+
+
+def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
+    cs, release = held_heartbeats()
 
     async def scenario() -> list[Any]:
         async with serving(cs) as server, raw(server) as ws:
@@ -798,6 +808,38 @@ def test_calls_beyond_one_outstanding_get_a_callerror_at_once() -> None:
     assert [a[0] for a in answered] == [3] * (1 + MAX_QUEUED_CALLS)
     assert answered[0][1] == "0"
     assert sorted(int(a[1]) for a in answers) == list(range(200))
+
+
+def test_a_call_reusing_the_id_of_one_being_answered_gets_a_generic_error() -> None:
+    cs, release = held_heartbeats()
+
+    async def scenario() -> list[Any]:
+        async with serving(cs) as server, raw(server) as ws:
+            await ws.send('[2,"same","Heartbeat",{}]')
+            refused = await exchange(ws, '[2,"same","Heartbeat",{}]')
+            release.set()
+            async with asyncio.timeout(5):
+                return [refused, json.loads(await ws.recv())]
+
+    refused, answered = run(scenario())
+    assert refused[:3] == [4, "same", "GenericError"]
+    assert "already being answered" in refused[3]
+    assert answered[:2] == [3, "same"]
+
+
+def test_a_binary_frame_is_reported_and_not_answered() -> None:
+    recorder = Recorder()
+
+    async def scenario() -> Any:
+        async with serving(CentralSystem(**recorder.hooks())) as server, raw(server) as ws:
+            await ws.send(b'[2,"b","Heartbeat",{}]')
+            return await exchange(ws, '[2,"h","Heartbeat",{}]')
+
+    answer = run(scenario())
+    assert answer[:2] == [3, "h"]  # the first answer is the text CALL's: the binary got none
+    first = recorder.frames[0]  # the Session's rule for binary frames, the same in both roles
+    assert (first.direction, first.verdict) == ("in", "invalid")
+    assert "binary frame" in first.detail
 
 
 def test_a_frame_over_max_frame_closes_that_connection_only() -> None:
@@ -829,7 +871,7 @@ def test_deep_json_is_a_formation_violation_without_a_traceback(
             return [await exchange(ws, text), await exchange(ws, '[2,"h","Heartbeat",{}]')]
 
     deep, after = run(scenario())
-    assert deep[:3] == [4, "-1", "FormationViolation"]
+    assert deep[:3] == [4, "deep", "FormationViolation"]  # its id, read safely from the text
     assert f"nested deeper than {MAX_NESTING_DEPTH}" in deep[3]
     assert after[:2] == [3, "h"]
     assert not [r for r in caplog.records if r.exc_info]

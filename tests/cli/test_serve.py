@@ -443,10 +443,12 @@ def test_peer_text_is_printed_escaped_whatever_the_output_encoding(
 
     result, (boot, heartbeat) = serve_while(monkeypatch, [], client, charset=charset)
     assert result.exit_code == 0, result.output
-    assert (boot[:2], heartbeat[:2]) == ([3, "a"], [3, "h"])
+    # A lone surrogate is not text: a FormationViolation, and the frame is printed all the same.
+    assert (boot[:3], heartbeat[:2]) == ([4, "a", "FormationViolation"], [3, "h"])
     out = result.stdout
     assert "\x1b" not in out and "\x9b" not in out and "\u202e" not in out
-    assert '"\\udfff\\u001b[2J\\x9b"' in out  # a lone surrogate and a C1 control, escaped
+    # The lone surrogate is printed as the escape it came as, the C1 control escaped.
+    assert '"\\\\udfff\\u001b[2J\\x9b"' in out
     assert "[bold]x[/]" in out  # never read as rich markup
     if charset == "ascii":
         assert "[CP-\\xe9\\u202e] BootNotificationRequest" in out
@@ -469,10 +471,10 @@ def test_json_lines_carry_what_the_encoding_cannot_write_as_json_escapes(
 
     result, answer = serve_while(monkeypatch, ["--json"], client, charset=charset)
     assert result.exit_code == 0, result.output
-    assert answer[:2] == [3, "a"]
+    assert answer[:3] == [4, "a", "FormationViolation"]  # a lone surrogate is not text
     records = lines(result.stdout)
     assert records[0]["identity"] == "CP-\u00e9"
-    assert records[0]["frame"][3] == {"idTag": "\udfff\u00e9"}
+    assert records[0]["frame"][3] == {"idTag": "\\udfff\u00e9"}  # shown as the escape it was
 
 
 def test_an_identity_with_escape_sequences_is_refused_and_never_printed_raw(
