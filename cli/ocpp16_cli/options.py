@@ -15,11 +15,16 @@ __all__ = [
     "MIN_TIMEOUT",
     "Ca",
     "Cert",
+    "Connectors",
     "Identity",
     "Insecure",
     "Key",
     "MaxFrame",
     "Password",
+    "PlanFile",
+    "Sessions",
+    "Speed",
+    "Timeout",
     "complete_action",
     "complete_actions",
 ]
@@ -80,5 +85,36 @@ MaxFrame = Annotated[
         help="Largest message accepted from the central system; a bigger one closes the"
         " connection (1009, exit code 7). Default 10 MiB (ocpp16.limits.MAX_FRAME_BYTES).",
         show_default=False,
+    ),
+]
+
+# Options of the commands that run simulated charge points (sim, load).
+Connectors = Annotated[int, typer.Option(min=1, max=16, help="Connectors per charge point.")]
+Sessions = Annotated[
+    str | None,
+    typer.Option(
+        metavar="auto",
+        help="auto: plausible random charging sessions on every connector, from --seed.",
+        show_default=False,
+    ),
+]
+PlanFile = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE",
+        help="Timed events per connector (.toml, else JSON); see the README.",
+        show_default=False,
+    ),
+]
+Speed = Annotated[
+    float,
+    typer.Option(
+        metavar="X", help="Run the simulated clocks X times faster (timers, meter, plan)."
+    ),
+]
+Timeout = Annotated[
+    float,
+    typer.Option(
+        min=MIN_TIMEOUT, max=MAX_TIMEOUT, help="Seconds to wait to connect and for each answer."
     ),
 ]

@@ -15,7 +15,19 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Insecure, Key, MaxFrame, Password
+from ocpp16_cli.options import (
+    Ca,
+    Cert,
+    Connectors,
+    Insecure,
+    Key,
+    MaxFrame,
+    Password,
+    PlanFile,
+    Sessions,
+    Speed,
+    Timeout,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -54,25 +66,9 @@ def load(
     id_prefix: Annotated[
         str, typer.Option(metavar="PREFIX", help="Identities are PREFIX00001, PREFIX00002, ...")
     ] = "CP",
-    connectors: Annotated[
-        int, typer.Option(min=1, max=16, help="Connectors per charge point.")
-    ] = 2,
-    sessions: Annotated[
-        str | None,
-        typer.Option(
-            metavar="auto",
-            help="auto: plausible random charging sessions on every connector, from --seed.",
-            show_default=False,
-        ),
-    ] = None,
-    plan: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE",
-            help="Timed events per connector (as ocpp16 sim takes), run by every charge point.",
-            show_default=False,
-        ),
-    ] = None,
+    connectors: Connectors = 2,
+    sessions: Sessions = None,
+    plan: PlanFile = None,
     heartbeat: Annotated[
         int | None,
         typer.Option(
@@ -89,10 +85,7 @@ def load(
             show_default=False,
         ),
     ] = None,
-    speed: Annotated[
-        float,
-        typer.Option(metavar="X", help="Run the simulated clocks X times faster."),
-    ] = 1.0,
+    speed: Speed = 1.0,
     seed: Annotated[
         int | None, typer.Option(help="Seed for repeatable sessions.", show_default=False)
     ] = None,
@@ -102,9 +95,7 @@ def load(
     key: Key = None,
     insecure: Insecure = False,
     max_frame: MaxFrame = None,
-    timeout: Annotated[
-        float, typer.Option(min=0.001, help="Seconds to wait to connect and for each answer.")
-    ] = 30.0,
+    timeout: Timeout = 30.0,
     json_file: Annotated[
         Path | None,
         typer.Option(

@@ -18,15 +18,18 @@ import typer
 
 from ocpp16_cli.main import app
 from ocpp16_cli.options import (
-    MAX_TIMEOUT,
-    MIN_TIMEOUT,
     Ca,
     Cert,
+    Connectors,
     Identity,
     Insecure,
     Key,
     MaxFrame,
     Password,
+    PlanFile,
+    Sessions,
+    Speed,
+    Timeout,
 )
 
 if TYPE_CHECKING:
@@ -60,7 +63,7 @@ def sim(
     ],
     *,
     identity: Identity = None,
-    connectors: Annotated[int, typer.Option(min=1, max=16, help="Connectors.")] = 2,
+    connectors: Connectors = 2,
     vendor: Annotated[str, typer.Option(help="chargePointVendor.")] = "ocpp16",
     model: Annotated[str, typer.Option(help="chargePointModel.")] = "sim",
     password: Password = None,
@@ -77,22 +80,8 @@ def sim(
             show_default=False,
         ),
     ] = None,
-    plan: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE",
-            help="Timed events per connector (.toml, else JSON); see the README.",
-            show_default=False,
-        ),
-    ] = None,
-    sessions: Annotated[
-        str | None,
-        typer.Option(
-            metavar="auto",
-            help="auto: plausible random charging sessions on every connector, from --seed.",
-            show_default=False,
-        ),
-    ] = None,
+    plan: PlanFile = None,
+    sessions: Sessions = None,
     id_tag: Annotated[
         list[str] | None,
         typer.Option(
@@ -114,18 +103,8 @@ def sim(
     seed: Annotated[
         int | None, typer.Option(help="Seed for a repeatable run.", show_default=False)
     ] = None,
-    speed: Annotated[
-        float,
-        typer.Option(
-            metavar="X", help="Run the simulated clock X times faster (timers, meter, plan)."
-        ),
-    ] = 1.0,
-    timeout: Annotated[
-        float,
-        typer.Option(
-            min=MIN_TIMEOUT, max=MAX_TIMEOUT, help="Seconds to wait to connect and for each answer."
-        ),
-    ] = 30.0,
+    speed: Speed = 1.0,
+    timeout: Timeout = 30.0,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="One JSON object per line per frame and per state change."),
