@@ -184,6 +184,9 @@ def _ours(options: argparse.Namespace, baseline: int) -> dict[str, Any]:
         "ramp_s": full,
         "rate": calls / seconds,
         "p99_ms": max((row["p99_ms"] for row in rows), default=0.0),
+        # Every call of the run, the ramp included (the report's one histogram).
+        "run_p50_ms": report["calls"]["latency_ms"]["p50"],
+        "run_p99_ms": report["calls"]["latency_ms"]["p99"],
         "calls": report["calls"]["calls"],
         "answered_ok": report["calls"]["ok"],
         "errors": report["errors"],
@@ -355,6 +358,7 @@ def _print(ours: dict[str, Any], peer: dict[str, Any] | None, cps: int) -> None:
     row("ramp to all connected (s)", _seconds(ours["ramp_s"]), _seconds(p.get("ramp_s")))
     row("calls/s answered, steady", f"{ours['rate']:,.0f}", f"{p.get('rate', 0):,.0f}")
     row("worst 1-s p99 (ms), steady", f"{ours['p99_ms']:.1f}", f"{p.get('p99_ms', 0):.1f}")
+    row("p50, p99 of every call (ms)", f"{ours['run_p50_ms']:.1f}, {ours['run_p99_ms']:.1f}")
     row("load process CPU (cores)", f"{ours['cpu_core']:.2f}", f"{p.get('cpu_core', 0):.2f}")
     row(
         "calls/s per core",

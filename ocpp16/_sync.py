@@ -169,8 +169,7 @@ class SyncStation:
         self._wake.clear()
         cp = self._cp
         if cp is not None and cp.connection.closed:
-            # Why it closed: the client keeps it (privately, until it says so in its API).
-            why = getattr(cp, "_closed", None)
+            why = cp.closed_reason()
             self._lost(cp, str(why or "the connection was closed"))
             cp = None
         if cp is None and self._clock() >= self._retry_at:

@@ -227,6 +227,14 @@ class ChargePoint:
     def url(self) -> str:
         return self.connection.endpoint.url
 
+    def closed_reason(self, wait: float = 1.0) -> ConnectionClosed | None:
+        """Why the connection ended (None while it is open). The transport may report a closed
+        connection a moment before the reader has recorded why: wait up to ``wait`` seconds for
+        it (never on the reader itself)."""
+        if self._closed is None and threading.current_thread() is not self._reader:
+            self._reader.join(wait if self.connection.closed else 0)
+        return self._closed
+
     def close(self) -> None:
         """Close the connection. A call waiting in another thread ends at once with
         ConnectionClosed; idempotent."""
