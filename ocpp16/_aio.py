@@ -260,11 +260,7 @@ class AioConnection:
         unique_id = call.frame.unique_id
         reply: CallResult | CallErrorFrame
         try:
-            response = await self.handler(call)
-            if not isinstance(response, call.action.response):
-                expected = call.action.response.__name__
-                raise TypeError(f"the handler returned {type(response).__name__}, not {expected}")
-            reply = _dispatch.result_frame(unique_id, response)
+            reply = _dispatch.result_frame(call, await self.handler(call))
         except CallError as exc:
             reply = _dispatch.call_error_frame(unique_id, exc)
         except ValidationError as exc:

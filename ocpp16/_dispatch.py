@@ -124,8 +124,13 @@ def call_error_frame(unique_id: str, error: CallError) -> CallErrorFrame:
     return error_frame(unique_id, code, error.description, error.details)
 
 
-def result_frame(unique_id: str, response: Model) -> CallResult:
-    return CallResult(unique_id, response.to_dict())
+def result_frame(call: Valid, response: Model) -> CallResult:
+    """The CALLRESULT answering ``call`` with a handler's ``response``; TypeError when the
+    handler returned another class than the action's response."""
+    if not isinstance(response, call.action.response):
+        expected = call.action.response.__name__
+        raise TypeError(f"the handler returned {type(response).__name__}, not {expected}")
+    return CallResult(call.frame.unique_id, response.to_dict())
 
 
 def receive(text: str | bytes, peer: Sender, parsed: Any = _UNPARSED) -> Incoming:

@@ -445,11 +445,7 @@ class ChargePoint:
         reply: CallResult | CallErrorFrame
         detail = ""
         try:
-            response = self.on_call(incoming.request)
-            if not isinstance(response, incoming.action.response):
-                expected = incoming.action.response.__name__
-                raise TypeError(f"the handler returned {type(response).__name__}, not {expected}")
-            reply = _dispatch.result_frame(unique_id, response)
+            reply = _dispatch.result_frame(incoming, self.on_call(incoming.request))
         except CallError as exc:
             reply = _dispatch.call_error_frame(unique_id, exc)
         except Exception as exc:

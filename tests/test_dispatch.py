@@ -16,6 +16,7 @@ from ocpp16 import (
     ACTIONS,
     BootNotificationRequest,
     ResetRequest,
+    ResetResponse,
     Sender,
 )
 from ocpp16._dispatch import (
@@ -100,8 +101,12 @@ def test_answers_and_unknown_types_are_sorted_out() -> None:
 
 
 def test_result_frame_carries_the_wire_payload() -> None:
-    frame = result_frame("id", ResetRequest.random())
+    call = receive('[2,"id","Reset",{"type":"Soft"}]', Sender.CS)
+    assert isinstance(call, Valid)
+    frame = result_frame(call, ResetResponse.random())
     assert frame.to_list()[:2] == [3, "id"]
+    with pytest.raises(TypeError, match="the handler returned ResetRequest, not ResetResponse"):
+        result_frame(call, ResetRequest.random())
 
 
 def test_no_mutated_message_makes_receive_raise() -> None:

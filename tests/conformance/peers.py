@@ -40,7 +40,7 @@ def faulty(fault: Fault) -> Callable[[ServerConnection], Any]:
             if reply is None:
                 if isinstance(incoming, Valid):
                     response = incoming.action.response.random()
-                    reply = encode(result_frame(incoming.frame.unique_id, response))
+                    reply = encode(result_frame(incoming, response))
                 else:
                     reply = encode(incoming.reply)
             if reply:

@@ -400,7 +400,7 @@ def test_a_real_ctrl_c_on_the_installed_command(tmp_path: Path) -> None:
             incoming = receive(message, Sender.CP)
             if isinstance(incoming, Valid):
                 response = incoming.action.response.random()
-                await connection.send(encode(result_frame(incoming.frame.unique_id, response)))
+                await connection.send(encode(result_frame(incoming, response)))
             elif isinstance(incoming, Invalid):
                 await connection.send(encode(incoming.reply))
 
