@@ -202,7 +202,10 @@ class SimulatedChargePoint:
         self.ping_interval = ping_interval
         self.result = SimResult(self.endpoint.identity)
         self.connection: AioConnection | None = None
-        self._t0: float | None = None
+        # The loop's clock and its reading at the start: now() reads them from any thread (a
+        # live view refreshes from its own).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._t0 = 0.0
         self._wake = asyncio.Event()
         self._stopping = False
         self._cutting = False
@@ -222,9 +225,9 @@ class SimulatedChargePoint:
 
     def now(self) -> datetime:
         """The simulated time: the start plus the wall time elapsed times ``speed``."""
-        if self._t0 is None:
+        if self._loop is None:
             return self.start
-        elapsed = asyncio.get_running_loop().time() - self._t0
+        elapsed = self._loop.time() - self._t0
         return self.start + timedelta(seconds=elapsed * self.speed)
 
     def nudge(self) -> None:
@@ -250,7 +253,7 @@ class SimulatedChargePoint:
         """Run until ``duration`` wall seconds have passed (None: until :meth:`stop` or the
         task is cancelled); the result. Raises ConnectError when ``must_connect`` and the first
         connection cannot be opened."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._t0 = loop.time()
         end = None if duration is None else self._t0 + max(duration, 0.0)
         failures = 0

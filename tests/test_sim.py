@@ -792,3 +792,21 @@ def test_a_fleet_runs_in_one_event_loop() -> None:
     results, grown = run(scenario())
     assert grown == 0
     assert all(isinstance(r, SimResult) and r.ok and r.connections == 1 for r in results)
+
+
+def test_the_simulated_clock_can_be_read_from_another_thread() -> None:
+    """A live view refreshes from its own thread: now() must not need the running loop."""
+
+    async def scenario() -> tuple[datetime, datetime]:
+        cp = SimulatedChargePoint(
+            "ws://127.0.0.1:1/ocpp", "CLOCK", speed=60, must_connect=False, timeout=1
+        )
+        task = asyncio.create_task(cp.run(duration=5))
+        await asyncio.sleep(0.2)
+        seen = await asyncio.to_thread(cp.now)
+        cp.stop()
+        await task
+        return cp.start, seen
+
+    start, seen = asyncio.run(scenario())
+    assert seen > start
