@@ -54,8 +54,11 @@ _GRACE: Final = 1.0
 
 #: Answers a valid CALL of the peer with the typed response; raises CallError for a CALLERROR.
 Handler = Callable[[_dispatch.Valid], Awaitable[Model]]
-#: Told of every frame: direction, the frame as JSON (or text), verdict, detail.
-FrameHook = Callable[[Literal["in", "out"], Any, Literal["valid", "invalid", "ignored"], str], None]
+#: Told of every frame: direction, the frame as JSON (or text), verdict, detail, and the frame's
+#: JSON text as it went over the connection when the frame is that text parsed (else None).
+FrameHook = Callable[
+    [Literal["in", "out"], Any, Literal["valid", "invalid", "ignored"], str, str | None], None
+]
 #: Told of every request and its answer once it is settled: who sent the request (``peer`` or
 #: ``us``), the action (``(invalid frame)`` when none can be read), the request, the answer (None
 #: when none came) and the problem (empty when both were valid).
@@ -222,14 +225,17 @@ class AioConnection:
                 if self._waiter is not None and not self._waiter.done():
                     self._waiter.set_result((event.answer, event.outcome))
             elif isinstance(event, PeerCall):
-                self._frame("in", event.call.frame.to_list(), "valid", "")
+                text = message if isinstance(message, str) else None
+                self._frame("in", event.call.frame.to_list(), "valid", "", text)
                 self._calls.append(event.call)
                 if self._more is not None and not self._more.done():
                     self._more.set_result(None)
             elif isinstance(event, Note):
                 verdict: Literal["invalid", "ignored"]
                 verdict = "ignored" if event.kind == "ignored" else "invalid"
-                self._frame("in", event.frame, verdict, event.detail)
+                exact = event.exact and isinstance(event.frame, list | dict)
+                text = message if exact and isinstance(message, str) else None
+                self._frame("in", event.frame, verdict, event.detail, text)
                 answered = event if event.kind == "peer-call" else answered
             elif isinstance(event, Reply):
                 with contextlib.suppress(ConnectionClosed):
@@ -288,7 +294,7 @@ class AioConnection:
                 await self.ws.send(json.dumps(json.loads(text), separators=(",", ":")))
         except WsConnectionClosed as exc:
             raise ConnectionClosed(f"{printable(self.name)}: connection closed ({exc})") from exc
-        self._frame("out", shown if shown is not None else _parsed(text), "valid", "")
+        self._frame("out", shown if shown is not None else _parsed(text), "valid", "", text)
 
     def _frame(
         self,
@@ -296,10 +302,11 @@ class AioConnection:
         frame: Any,
         verdict: Literal["valid", "invalid", "ignored"],
         detail: str,
+        text: str | None = None,
     ) -> None:
         if self.on_frame is not None:
             try:
-                self.on_frame(direction, frame, verdict, detail)
+                self.on_frame(direction, frame, verdict, detail, text)
             except Exception:
                 _log.exception("on_frame failed; the connection goes on")
 

@@ -40,6 +40,24 @@ M = TypeVar("M", bound="Model")
 Errors = list[ValidationError]
 
 
+class Capped(list[ValidationError]):
+    """Violations collected up to about ``cap``: past it, arrays and objects stop being checked
+    at their next element (``cut`` then says so), so that a payload with 10,000 bad elements
+    costs a receiver no more than ``cap`` of them. The paths of those collected are complete."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+        self.cut = False
+
+
+def _full(errs: Errors) -> bool:
+    if type(errs) is Capped and len(errs) >= errs.cap:
+        errs.cut = True
+        return True
+    return False
+
+
 class _Marker:
     __slots__ = ("_name",)
 
@@ -106,10 +124,10 @@ def format_date_time(value: datetime) -> str:
 # --- entry points -------------------------------------------------------------------------------
 
 
-def parse(data: Any, cls: type[M]) -> tuple[M | None, Errors]:
+def parse(data: Any, cls: type[M], cap: int | None = None) -> tuple[M | None, Errors]:
     """The instance of ``cls`` for the wire payload ``data`` and every violation found on the way
-    (the instance is None when there is any)."""
-    errs: Errors = []
+    (the instance is None when there is any); with ``cap``, about that many (see Capped)."""
+    errs: Errors = [] if cap is None else Capped(cap)
     if type(data) is not dict:
         _add(errs, "$", _v.not_an_object_payload(data))
         return None, errs
@@ -224,11 +242,15 @@ def objects(
     for index, item in enumerate(value):
         if type(item) is not dict:
             items.append(_add(errs, f"{path}[{index}]", _v.wrong_type("object", item)))
+            if _full(errs):
+                break
             continue
         mark = len(errs)
         parsed = parse_item(item, errs)
         if parsed is BAD:
             nest(errs, mark, f"{path[1:]}[{index}]")
+            if _full(errs):
+                break
         elif site is not None:
             for attribute, wire, bound in site:
                 count = len(getattr(parsed, attribute))
@@ -248,6 +270,8 @@ def strings(value: Any, max_length: int | None, min_items: int, errs: Errors, pa
     for index, item in enumerate(value):
         if type(item) is not str or (max_length is not None and len(item) > max_length):
             string(item, max_length, errs, f"{path}[{index}]")
+            if _full(errs):
+                break
     return list(value) if len(errs) == start else BAD
 
 
@@ -256,3 +280,5 @@ def extra(data: dict[str, Any], known: tuple[str, ...], errs: Errors) -> None:
     for key in data:
         if key not in known:
             _add(errs, f"$.{shorten(printable(key))}", _v.unknown_property())
+            if _full(errs):
+                return

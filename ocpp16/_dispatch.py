@@ -50,6 +50,7 @@ from ocpp16.frames import (
     from_items,
     loads,
 )
+from ocpp16.limits import MAX_VIOLATIONS_COUNTED
 from ocpp16.registry import resolve_action
 
 __all__ = [
@@ -161,7 +162,9 @@ def _check_call(frame: Call, peer: Sender) -> Valid | Invalid:
             why = f"{action.name} goes from charge point to central system, not the other way"
         return _invalid(frame, "NotSupported", why)
     # One pass: the typed request, or every violation in document order.
-    request, found = parse(frame.payload, action.request)
+    # A peer's CALL: violations are counted only so far (the answer lists a few anyway), so a
+    # payload with thousands of bad elements costs no more than a hundred of them.
+    request, found = parse(frame.payload, action.request, cap=MAX_VIOLATIONS_COUNTED)
     if request is None:
         first = found[0]
         details = {"path": first.path, "constraint": first.constraint}

@@ -26,7 +26,11 @@ def _now() -> datetime:
 
 @attrs.frozen
 class FrameEvent:
-    """One frame received (``in``) or sent (``out``) on a charge point's connection."""
+    """One frame received (``in``) or sent (``out``) on a charge point's connection.
+
+    ``text`` is the frame's JSON exactly as it went over the connection, when ``frame`` is that
+    text parsed (None otherwise): what a trace keeps, without encoding ``frame`` again.
+    """
 
     identity: str
     direction: Literal["in", "out"]
@@ -34,6 +38,7 @@ class FrameEvent:
     verdict: Verdict
     detail: str = ""
     time: datetime = attrs.field(factory=_now)
+    text: str | None = None
 
 
 @attrs.frozen

@@ -67,12 +67,14 @@ class PeerCall:
 class Note:
     """Something to report: ``peer-call`` (a CALL, or text that cannot be one, the session
     answered itself: ``reply``), ``ignored`` (well formed, matching nothing) or ``malformed``
-    (not OCPP-J, and not answered: a broken answer, a binary frame)."""
+    (not OCPP-J, and not answered: a broken answer, a binary frame). ``exact`` is False when
+    ``frame`` is not simply the received JSON (its lone surrogates escaped as text)."""
 
     kind: Literal["peer-call", "ignored", "malformed"]
     frame: Any
     reply: list[Any] | None = None
     detail: str = ""
+    exact: bool = True
 
 
 @attrs.frozen
@@ -234,11 +236,12 @@ class Session:
         if kind in (CALLRESULT, CALLERROR) and self._answers(unique_id):
             return [Answered(unique_id, frame, FrameError(f"the answer is not OCPP-J: {problem}"))]
         if kind in (CALLRESULT, CALLERROR):  # a broken answer to no CALL of ours
-            return [Note("malformed", frame, None, problem)]
+            return [Note("malformed", frame, None, problem, exact=False)]
         # A CALL answers with its own id when it can be read safely, else with "-1".
         answer_id = unique_id if kind == CALL and unique_id is not None else _dispatch.UNKNOWN_ID
         reply = _dispatch.error_frame(answer_id, "FormationViolation", problem)
-        return [Note("peer-call", frame, reply.to_list(), problem), Reply(encode(reply))]
+        note = Note("peer-call", frame, reply.to_list(), problem, exact=False)
+        return [note, Reply(encode(reply))]
 
 
 def _shown(text: str) -> str:

@@ -103,10 +103,15 @@ class ChargePointSession:
     # Reporting -------------------------------------------------------------------------------
 
     def _frame(
-        self, direction: Literal["in", "out"], frame: Any, verdict: Verdict, detail: str
+        self,
+        direction: Literal["in", "out"],
+        frame: Any,
+        verdict: Verdict,
+        detail: str,
+        text: str | None = None,
     ) -> None:
         if self._cs.on_frame is not None:
-            event = FrameEvent(self.identity, direction, frame, verdict, detail)
+            event = FrameEvent(self.identity, direction, frame, verdict, detail, text=text)
             self._cs._notify("on_frame", self._cs.on_frame, event)
 
     def _exchanged(

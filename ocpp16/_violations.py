@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocpp16._convert import violations
+from ocpp16._convert import Capped, violations
 from ocpp16._model import Model
 from ocpp16._text import shorten
 from ocpp16.errors import SchemaViolations, ValidationError
@@ -30,6 +30,8 @@ def describe(found: list[ValidationError]) -> str:
     """The violations as one line for a CALLERROR description: the first few, then how many
     more, never longer than MAX_DESCRIPTION_CHARS (plus the note of how much was cut)."""
     text = "; ".join(str(v) for v in found[:MAX_VIOLATIONS_LISTED])
-    if len(found) > MAX_VIOLATIONS_LISTED:
+    if isinstance(found, Capped) and found.cut:
+        text += f"; and more (the first {len(found):,} counted)"
+    elif len(found) > MAX_VIOLATIONS_LISTED:
         text += f"; and {len(found) - MAX_VIOLATIONS_LISTED:,} more"
     return shorten(text, MAX_DESCRIPTION_CHARS)

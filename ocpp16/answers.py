@@ -62,7 +62,7 @@ class Answers:
         make = self._RESPONSES.get(name)
         if make is None:
             raise InputError(f"{type(request).__name__} is not a request a charge point sends")
-        response = ACTIONS[name].response.from_dict(make(self, request.to_dict()))
+        response = ACTIONS[name].response.from_dict(make(self, request))
         assert isinstance(response, Response)
         return response
 
@@ -75,20 +75,21 @@ class Answers:
 
     # Answers to the charge point -----------------------------------------------------------------
 
-    def _boot(self, _: dict[str, Any]) -> dict[str, Any]:
+    def _boot(self, _: Model) -> dict[str, Any]:
         return {**_ACCEPTED, "currentTime": _time(self.now()), "interval": HEARTBEAT_INTERVAL}
 
-    def _heartbeat(self, _: dict[str, Any]) -> dict[str, Any]:
+    def _heartbeat(self, _: Model) -> dict[str, Any]:
         return {"currentTime": _time(self.now())}
 
-    def _start(self, _: dict[str, Any]) -> dict[str, Any]:
+    def _start(self, _: Model) -> dict[str, Any]:
         self.last_transaction_id = next(self._transaction_ids)
         return {"idTagInfo": _ACCEPTED, "transactionId": self.last_transaction_id}
 
-    def _stop(self, request: dict[str, Any]) -> dict[str, Any]:
-        return {"idTagInfo": _ACCEPTED} if "idTag" in request else {}
+    def _stop(self, request: Model) -> dict[str, Any]:
+        # idTagInfo answers the idTag the stop carries, if it carries one.
+        return {"idTagInfo": _ACCEPTED} if getattr(request, "id_tag", None) is not None else {}
 
-    _RESPONSES: Final[dict[str, Callable[[Answers, dict[str, Any]], dict[str, Any]]]] = {
+    _RESPONSES: Final[dict[str, Callable[[Answers, Model], dict[str, Any]]]] = {
         "Authorize": lambda _self, _request: {"idTagInfo": _ACCEPTED},
         "BootNotification": _boot,
         "DataTransfer": lambda _self, _request: {"status": "UnknownVendorId"},

@@ -23,6 +23,7 @@ __all__ = [
     "MAX_RECEIVED_FRAMES",
     "MAX_TIMEOUT",
     "MAX_UNSENT_BYTES",
+    "MAX_VIOLATIONS_COUNTED",
     "MAX_VIOLATIONS_LISTED",
     "MIN_TIMEOUT",
     "RESOURCE_REPORT_INTERVAL",
@@ -76,6 +77,9 @@ MAX_HELD_EVENTS: Final = 100
 
 #: Most schema violations listed in one CALLERROR description; the rest are counted ("and N more").
 MAX_VIOLATIONS_LISTED: Final = 10
+#: Violations of a peer's CALL counted before checking stops (at the next array element or
+#: property): the CALLERROR then says "and more".
+MAX_VIOLATIONS_COUNTED: Final = 100
 
 #: Longest CALLERROR description built from violations (characters).
 MAX_DESCRIPTION_CHARS: Final = 2000

@@ -439,6 +439,7 @@ class SimulatedChargePoint:
         frame: Any,
         verdict: Literal["valid", "invalid", "ignored"],
         detail: str,
+        text: str | None = None,
     ) -> None:
         if direction == "in":
             self.result.frames_in += 1
@@ -447,7 +448,9 @@ class SimulatedChargePoint:
         if verdict == "invalid":
             self.result.problem(f"{direction}: {detail}")
         if self.on_frame is not None:
-            event = FrameEvent(self.identity, direction, frame, verdict, detail, self.now())
+            event = FrameEvent(
+                self.identity, direction, frame, verdict, detail, self.now(), text=text
+            )
             self.on_frame(event)
 
     def _station_event(self, kind: str, detail: str) -> None:

@@ -27,10 +27,10 @@ from ocpp16 import (
     StopTransactionRequest,
     ValidationError,
 )
-from ocpp16._convert import BAD
+from ocpp16._convert import BAD, Capped, parse
 from ocpp16._dispatch import Invalid, receive
 from ocpp16._violations import check_payload, describe, violations
-from ocpp16.limits import MAX_DESCRIPTION_CHARS, MAX_VIOLATIONS_LISTED
+from ocpp16.limits import MAX_DESCRIPTION_CHARS, MAX_VIOLATIONS_COUNTED, MAX_VIOLATIONS_LISTED
 from tests.oracle import ERRATA_UNITS, MESSAGES, message_id, official_validator
 
 PACKAGE = Path(ocpp16._convert.__file__).parent
@@ -279,14 +279,34 @@ def test_a_1_mb_call_gets_a_short_callerror() -> None:
     assert incoming.reply.details == {"path": "$.data", "constraint": "type string"}
 
 
-def test_thousands_of_violations_are_counted_not_listed() -> None:
+def test_a_peers_thousands_of_violations_are_counted_only_so_far() -> None:
     payload = {"vendorId": "Acme", **{f"extra{i}": i for i in range(5000)}}
     incoming = receive(json.dumps([2, "7", "DataTransfer", payload]), Sender.CP)
     assert isinstance(incoming, Invalid)
     description = incoming.reply.description
     assert description.count("violates additionalProperties") == MAX_VIOLATIONS_LISTED
-    assert description.endswith(f"; and {5000 - MAX_VIOLATIONS_LISTED:,} more")
-    assert len(violations(payload, DataTransferRequest)) == 5000
+    assert description.endswith(f"; and more (the first {MAX_VIOLATIONS_COUNTED} counted)")
+    assert len(violations(payload, DataTransferRequest)) == 5000  # the SDK's check counts all
+
+
+def test_a_peers_array_of_bad_elements_stops_being_checked_with_complete_paths() -> None:
+    bad = {"timestamp": "2016-12-31T23:59:60Z", "sampledValue": [{"value": 1}]}
+    payload = {"connectorId": 1, "meterValue": [bad] * 10_000}
+    found, errs = parse(payload, MeterValuesRequest, cap=MAX_VIOLATIONS_COUNTED)
+    assert found is None
+    assert isinstance(errs, Capped) and errs.cut
+    assert MAX_VIOLATIONS_COUNTED <= len(errs) < MAX_VIOLATIONS_COUNTED + 3
+    assert [e.path for e in errs[:3]] == [
+        "$.meterValue[0].timestamp",
+        "$.meterValue[0].sampledValue[0].value",
+        "$.meterValue[1].timestamp",
+    ]
+    every = violations(payload, MeterValuesRequest)
+    assert len(every) == 20_000
+    assert list(map(str, errs)) == list(map(str, every[: len(errs)]))
+    small = {"connectorId": 1, "meterValue": [bad] * 3}
+    capped = parse(small, MeterValuesRequest, cap=MAX_VIOLATIONS_COUNTED)[1]
+    assert list(map(str, capped)) == list(map(str, violations(small, MeterValuesRequest)))
 
 
 def test_descriptions_are_bounded_and_peer_text_is_escaped() -> None:

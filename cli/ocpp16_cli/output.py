@@ -113,8 +113,37 @@ _JSON_UNSAFE: Final = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u20
 def json_text(value: Any, **options: Any) -> str:
     """``value`` as JSON, readable non-ASCII kept, and every character a terminal would act on
     as a ``\\u`` escape: the same JSON value, safe to print (they can only stand in strings)."""
-    text = json.dumps(value, ensure_ascii=False, **options)
+    return _escape_unsafe(json.dumps(value, ensure_ascii=False, **options))
+
+
+def _escape_unsafe(text: str) -> str:
+    if text.isascii() and "\x7f" not in text:
+        return text  # most frames: two C-speed checks instead of the slower pattern scan
     return _JSON_UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def record_parts(record: dict[str, Any], frame_text: str | None = None) -> tuple[str, ...]:
+    """``record`` (a :func:`frame_record`) as one line of JSON, safe to print, in parts to write
+    one after the other (a large frame is not copied into one string first).
+
+    With ``frame_text``, the JSON that ``record["frame"]`` was parsed from (or encoded to, as
+    :attr:`ocpp16.FrameEvent.text` is), the text itself stands for the frame: the same JSON
+    value, with no second encoding (for the large frames a fuzzer sends, most of the cost of a
+    record).
+    """
+    if frame_text is None:
+        return (json_text(record), "\n")
+    keys = list(record)
+    at = keys.index("frame")
+    before = json_text({key: record[key] for key in keys[:at]})[1:-1]
+    after = json_text({key: record[key] for key in keys[at + 1 :]})[1:-1]
+    # JSON never holds a raw line break inside a string: outside one it is only whitespace.
+    frame = _escape_unsafe(frame_text.replace("\n", " ").replace("\r", " "))
+    return (
+        "{" + before + ", " * bool(before) + '"frame": ',
+        frame,
+        ", " * bool(after) + after + "}\n",
+    )
 
 
 def safe_text(console: Console, text: str, *, one_line: bool = False) -> str:
@@ -208,11 +237,19 @@ def print_note(
     """A one-line remark about the traffic (an ignored frame, a refused connection)."""
     from rich.text import Text
 
-    line = Text()
-    if identity is not None:
-        line.append(f"[{safe_text(console, identity, one_line=True)}] ", style="cyan")
-    line.append(safe_text(console, text, one_line=True), style=style)
-    console.print(line)
+    who = f"[{safe_text(console, identity, one_line=True)}] " if identity is not None else ""
+    what = safe_text(console, text, one_line=True)
+    if not console.is_terminal:
+        # No styles and no live display on a pipe or a file: the line as rich would print it
+        # (soft-wrapped, so never cut) at a fraction of the cost; a busy server writes one per
+        # connection.
+        if not console.quiet:
+            console.file.write(f"{who}{what}\n")
+    else:
+        line = Text()
+        line.append(who, style="cyan")
+        line.append(what, style=style)
+        console.print(line)
     console.file.flush()
 
 
@@ -249,13 +286,19 @@ class JsonLines:
     def __bool__(self) -> bool:
         return bool(self._streams)
 
-    def write(self, record: dict[str, Any]) -> None:
-        line = json_text(record) + "\n"
+    def write(self, record: dict[str, Any], frame_text: str | None = None) -> None:
+        """Write ``record``; ``frame_text`` as :func:`record_parts` takes it."""
+        parts = record_parts(record, frame_text)
         for stream in self._streams:
-            try:
-                stream.write(line)
-            except UnicodeEncodeError:
-                # A lone surrogate from a peer, or a stream that is not UTF-8: \u escapes are the
-                # same JSON and every encoding writes them.
+            if _writes_utf8(stream):
+                for part in parts:
+                    stream.write(part)
+            else:
+                # \u escapes are the same JSON, and every encoding writes them.
                 stream.write(json.dumps(record) + "\n")
             stream.flush()
+
+
+def _writes_utf8(stream: IO[str]) -> bool:
+    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+    return encoding in ("utf8", "utf_8")

@@ -330,7 +330,11 @@ def _structure(
             parent[slot.steps[-1]] = [item] * size
             return payload, Applied("structure", slot.path, detail, "set", [item] * size), None
         # Built as text from the item's text (encoding 10,000 objects one by one is slow); no
-        # schema bounds the number of items, so one item stands in for the schema check.
+        # schema bounds the number of items, so one item stands in for the schema check. The
+        # item keeps only what its schema requires: 10,000 of a full one (a meter value with
+        # all its samples) make megabytes, which a server with the common 1 MiB frame limit
+        # refuses unread; the "huge frame" mutation is the one that tests that limit.
+        item = _required_only(item, slot.schema.get("items", {}))
         parent[slot.steps[-1]] = _MANY
         many = "[" + ",".join([_dumps(item)] * size) + "]"
         text = _dumps(payload).replace(json.dumps(_MANY), many, 1)
@@ -343,6 +347,18 @@ def _structure(
         return payload, Applied("structure", slot.path, "missing", "delete"), None
     parent[slot.steps[-1]] = None
     return payload, Applied("structure", slot.path, "null", "set", None), None
+
+
+def _required_only(value: Any, schema: JSON) -> Any:
+    """``value`` with only the properties ``schema`` requires (at every level), and only the
+    first element of its arrays."""
+    if isinstance(value, dict) and schema.get("type") == "object":
+        properties = schema.get("properties", {})
+        required = [key for key in schema.get("required", ()) if key in value]
+        return {key: _required_only(value[key], properties.get(key, {})) for key in required}
+    if isinstance(value, list) and schema.get("type") == "array":
+        return [_required_only(value[0], schema.get("items", {}))] if value else []
+    return value
 
 
 _DEEP: Final = "@fuzz-deep@"

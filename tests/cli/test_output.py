@@ -42,3 +42,34 @@ def test_json_lines_hold_no_raw_terminal_controls(text: str) -> None:
     assert text not in line
     assert "é" in line  # readable text stays readable
     assert json.loads(line) == {"frame": ["é", text]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[2,"1","Authorize",{"idTag":"é\u2028\x7f\u202e"}]',
+        '[2,\n "1" ,\r\n"DataTransfer",\t{"vendorId":"V","data":"a\\nb\\u0000"}]',
+        '[3,"1",{}]',
+    ],
+    ids=["unsafe-in-strings", "line-breaks-between-tokens", "plain"],
+)
+def test_a_frame_record_written_from_the_wire_text_is_the_same_json(text: str) -> None:
+    """serve --json writes the frame's own text into its record: one line, the same value."""
+    frame = json.loads(text)
+    record = {"time": "t", "identity": "CP", "direction": "in", "frame": frame, "verdict": "valid"}
+    stream = io.StringIO()
+    JsonLines(stream).write(record, text)
+    line = stream.getvalue()
+    assert line.count("\n") == 1 and line.endswith("\n")
+    assert json.loads(line) == record
+    assert list(json.loads(line)) == list(record)  # the keys keep their order
+    for raw in ("\u2028", "\x7f", "\u202e"):
+        assert raw not in line
+
+
+def test_a_stream_that_is_not_utf8_gets_the_record_escaped() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii")
+    record = {"time": "t", "frame": [2, "1", "Authorize", {"idTag": "é\udfff"}], "verdict": "ok"}
+    JsonLines(stream).write(record, json.dumps(record["frame"], ensure_ascii=False))
+    assert json.loads(raw.getvalue().decode("ascii")) == record

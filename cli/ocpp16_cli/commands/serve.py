@@ -273,7 +273,8 @@ class _Reporter:
         self.records.write(
             frame_record(
                 event.identity, event.direction, event.frame, event.verdict, event.detail, time=time
-            )
+            ),
+            event.text,
         )
         if event.verdict == "ignored" and not self.as_json:
             from ocpp16._text import shorten

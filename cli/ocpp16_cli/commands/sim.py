@@ -244,7 +244,8 @@ class _View:
                     event.verdict,
                     event.detail,
                     time=stamp,
-                )
+                ),
+                event.text,
             )
             return
         arrow = "->" if event.direction == "out" else "<-"
