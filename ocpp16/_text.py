@@ -71,9 +71,8 @@ _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 def has_lone_surrogate(text: str, value: Any) -> bool:
     """Whether ``value``, the JSON that ``text`` decoded to, holds a lone surrogate in a string
     (which no UTF-8 output can carry). Only the rare text with such an escape is walked."""
-    if "\\ud" not in text and "\\uD" not in text:
-        return False  # two C-speed searches settle most texts, \u0000 escapes and all
-    if _SURROGATE_ESCAPE.search(text) is None:
+    # A one-character search runs at memchr speed: most texts, megabytes of them, end there.
+    if "\\" not in text or _SURROGATE_ESCAPE.search(text) is None:
         return False
     return _walk_finds(value)
 
