@@ -60,6 +60,7 @@ from websockets.typing import Subprotocol
 
 from ocpp16 import _dispatch
 from ocpp16._events import ConnectionEvent, Exchange, FrameEvent
+from ocpp16._gcpace import GcPacer
 from ocpp16._model import Model, Request, Response
 from ocpp16._session import ChargePointSession
 from ocpp16._text import printable, shorten
@@ -157,6 +158,10 @@ class CentralSystem:
     - ``on_frame``, ``on_exchange``, ``on_connection``: callbacks for reporting (see
       :mod:`ocpp16._events`); they run in the event loop and must not block. One that raises
       is logged (once per callback) and the connection goes on.
+    - ``pace_gc``: while serving, keep the garbage collector's pauses short with thousands of
+      connections (see :mod:`ocpp16._gcpace`: without it, 10,000 connections stall the server
+      for about a second at each full collection). It freezes the collector's view of the whole
+      process, so it is for a process that serves and little else (``ocpp16 serve`` sets it).
     """
 
     def __init__(
@@ -176,8 +181,10 @@ class CentralSystem:
         on_frame: Callable[[FrameEvent], None] | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
         on_connection: Callable[[ConnectionEvent], None] | None = None,
+        pace_gc: bool = False,
     ) -> None:
         self.path = "/" + path.strip("/")
+        self.gc_pacer = GcPacer() if pace_gc else None
         self.identities = None if identities is None else frozenset(identities)
         self.ssl = ssl
         if duplicate not in ("replace", "reject"):
@@ -411,6 +418,8 @@ class CentralSystem:
         finally:
             if self.sessions.get(identity) is session:
                 del self.sessions[identity]
+            if self.gc_pacer is not None:
+                self.gc_pacer.closed()
             code, reason = connection.close_code, connection.close_reason
             detail = f"code {code}" + (f": {reason}" if reason else "") if code else "lost"
             self._report(ConnectionEvent("disconnected", identity, detail, remote))
@@ -500,6 +509,7 @@ class Server:
         self.host = host
         self._port = port
         self._ws: WsServer | None = None
+        self._pacing: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Server:
         await self.start()
@@ -535,6 +545,8 @@ class Server:
                 server_header="ocpp16",
                 logger=_log,
             )
+            if cs.gc_pacer is not None:
+                self._pacing = asyncio.create_task(self._pace(cs.gc_pacer), name="ocpp16 gc")
         except socket.gaierror as exc:
             raise DNSError(f"cannot listen on {self.host}: {exc.strerror}") from exc
         except OSError as exc:
@@ -568,6 +580,16 @@ class Server:
         """Stop listening and close every connection (code 1001, going away)."""
         if self._ws is not None:
             self._ws.close()
+        if self._pacing is not None:
+            self._pacing.cancel()
+
+    async def _pace(self, pacer: GcPacer) -> None:
+        try:
+            while True:
+                await asyncio.sleep(1.0)
+                pacer.tick(len(self.central_system.sessions))
+        finally:
+            pacer.stop()
 
     async def wait_closed(self) -> None:
         if self._ws is not None:

@@ -21,7 +21,6 @@ transaction messages delivered can be counted exactly once each.
 from __future__ import annotations
 
 import asyncio
-import gc
 import random
 import ssl
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from functools import partial
 from typing import Final
 
 from ocpp16._aio import Outcome
+from ocpp16._gcpace import GcPacer
 from ocpp16._text import printable, shorten
 from ocpp16.errors import ConnectError, InputError
 from ocpp16.limits import MAX_FRAME_BYTES
@@ -149,10 +149,9 @@ class Fleet:
     """Runs a :class:`LoadConfig`; ``stats`` fills as it goes, ``points`` are the started ones.
 
     ``on_tick(row)`` is called once a second with the timeline row just closed (live views).
-    ``freeze_gc``: once every charge point is launched, move what exists to the garbage
-    collector's permanent generation (:func:`gc.freeze`), so that its full collections do not
-    stall the event loop for seconds scanning ten thousand stations (a process-wide setting:
-    the ``ocpp16 load`` command uses it).
+    ``pace_gc``: pace the garbage collector (:class:`ocpp16._gcpace.GcPacer`, a process-wide
+    setting the ``ocpp16 load`` command uses), so that its full collections do not stall the
+    event loop for a second at a time scanning ten thousand stations and their connections.
     """
 
     def __init__(
@@ -160,10 +159,10 @@ class Fleet:
         config: LoadConfig,
         on_tick: Callable[[Row], None] | None = None,
         *,
-        freeze_gc: bool = False,
+        pace_gc: bool = False,
     ) -> None:
         config.check()
-        self.freeze_gc = freeze_gc
+        self.gc_pacer = GcPacer() if pace_gc else None
         self.config = config
         self.on_tick = on_tick
         self.stats = Statistics()
@@ -232,8 +231,8 @@ class Fleet:
             self.elapsed = loop.time() - self._t0
             self.stats.timeline.finish(self.elapsed)
             self._collect()
-            if self.freeze_gc:
-                gc.unfreeze()  # the run is over: its garbage may go
+            if self.gc_pacer is not None:
+                self.gc_pacer.stop()  # the run is over: its garbage may go
         if self.stats.connections.opened == 0:
             if self._no_connection is not None:
                 raise self._no_connection
@@ -255,8 +254,6 @@ class Fleet:
             if number < config.cps:
                 wait = min(_RAMP_STEP, self._t0 + number / config.ramp - loop.time())
                 await asyncio.sleep(max(wait, 0.0))
-        if self.freeze_gc:
-            gc.freeze()
 
     def _launch(self, number: int, duration: float) -> None:
         config = self.config
@@ -305,7 +302,10 @@ class Fleet:
         while True:
             await asyncio.sleep(max(self._t0 + second - loop.time(), 0.0))
             elapsed = loop.time() - self._t0
-            row = self.stats.timeline.close(round(elapsed, 3), self.connected())
+            connected = self.connected()
+            row = self.stats.timeline.close(round(elapsed, 3), connected)
+            if self.gc_pacer is not None:
+                self.gc_pacer.tick(connected)
             second = int(elapsed) + 1  # a lagging loop skips seconds rather than bunching rows
             if self.on_tick is not None:
                 self.on_tick(row)
@@ -371,6 +371,8 @@ class Fleet:
         elif kind in ("reboot", "network-loss"):
             self._planned.add(point.identity)
         elif kind == "offline":
+            if self.gc_pacer is not None:
+                self.gc_pacer.closed()
             identity = point.identity
             if identity in self._cut:
                 self._cut.discard(identity)

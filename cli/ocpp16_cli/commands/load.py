@@ -194,7 +194,7 @@ def load(
     )
     config.check(open_files=raise_open_files_limit())
     view = _View()
-    fleet = Fleet(config, on_tick=view.tick, freeze_gc=True)
+    fleet = Fleet(config, on_tick=view.tick, pace_gc=True)
     view.fleet = fleet
     _run(fleet, view)
     from ocpp16.load import build_report, write_json

@@ -159,6 +159,7 @@ def serve(
             on_frame=reporter.frame,
             on_exchange=reporter.exchange,
             on_connection=reporter.connection,
+            pace_gc=True,  # this process only serves: short collector pauses at any scale
         )
         for message in fixed:
             cs.respond(message)
