@@ -33,7 +33,7 @@ from ocpp16._generated.actions import ACTIONS
 from ocpp16._model import Model, Request, Response
 from ocpp16._protocol import Answered, Note, PeerCall, Reply, Session
 from ocpp16._text import printable
-from ocpp16.client import _invalid
+from ocpp16.client import invalid_response
 from ocpp16.errors import (
     CallError,
     CallTimeout,
@@ -336,7 +336,9 @@ def _settle(
         try:
             response = action.response.from_dict(outcome.payload)
         except ValidationError as exc:
-            return Outcome(name, sent, answer, error=_invalid(name, action, outcome.payload, exc))
+            return Outcome(
+                name, sent, answer, error=invalid_response(name, action, outcome.payload, exc)
+            )
         return Outcome(name, sent, answer, response=response)
     if isinstance(outcome, CallErrorFrame):
         details = outcome.details if isinstance(outcome.details, dict) else {}

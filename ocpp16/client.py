@@ -373,7 +373,7 @@ class ChargePoint:
                 try:
                     response = action.response.from_dict(outcome.payload)
                 except ValidationError as exc:
-                    error = _invalid(call.action, action, outcome.payload, exc)
+                    error = invalid_response(call.action, action, outcome.payload, exc)
         elif isinstance(outcome, CallErrorFrame):
             details = outcome.details if isinstance(outcome.details, dict) else {}
             error = CallError(outcome.code, outcome.description, details, action=call.action)
@@ -476,7 +476,9 @@ def _shown(text: str) -> str:
     return printable(shorten(text))
 
 
-def _invalid(name: str, action: Action, payload: Any, first: ValidationError) -> InvalidResponse:
+def invalid_response(
+    name: str, action: Action, payload: Any, first: ValidationError
+) -> InvalidResponse:
     """The server's conformance failure: its response with every violation listed."""
     found = violations(payload, action.response)
     return InvalidResponse(name, SchemaViolations(found) if found else first, payload)

@@ -65,7 +65,7 @@ from ocpp16.frames import SUBPROTOCOL
 from ocpp16.limits import MAX_FRAME_BYTES, MAX_RECEIVED_FRAMES, MAX_UNSENT_BYTES
 from ocpp16.station import Call, PlanEvent, Reconnect, Station, StationEvent, reconnect_delay
 from ocpp16.station.plan import schedule_plan
-from ocpp16.transport import _basic_auth, _connect_error, _handshake_error, endpoint, safe_url
+from ocpp16.transport import basic_auth_header, connect_error, endpoint, handshake_error, safe_url
 
 __all__ = ["MAX_PROBLEMS", "SimResult", "SimulatedChargePoint", "run_fleet"]
 
@@ -175,7 +175,7 @@ class SimulatedChargePoint:
                     f"the identity '{printable(self.endpoint.identity)}' holds ':', which HTTP"
                     " Basic auth cannot carry"
                 )
-            self._authorization = _basic_auth(self.endpoint.identity, password)
+            self._authorization = basic_auth_header(self.endpoint.identity, password)
         self.tls = tls
         self.speed = speed
         self.timeout = timeout
@@ -329,14 +329,14 @@ class SimulatedChargePoint:
                 ping_interval=self.ping_interval,
             )
         except InvalidHandshake as exc:
-            raise _handshake_error(exc, None, shown) from exc
+            raise handshake_error(exc, None, shown) from exc
         except TimeoutError as exc:
             if end is not None and asyncio.get_running_loop().time() >= end:
                 raise
-            raise _connect_error(exc, shown, wait, "") from exc
+            raise connect_error(exc, shown, wait, "") from exc
         except (OSError, ValueError) as exc:
             stage = "tls" if isinstance(exc, ssl.SSLError) else ""
-            raise _connect_error(exc, shown, wait, stage) from exc
+            raise connect_error(exc, shown, wait, stage) from exc
         if ws.subprotocol != SUBPROTOCOL:
             await ws.close()
             raise SubprotocolError(

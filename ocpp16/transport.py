@@ -205,7 +205,8 @@ def tls_context(
     return context
 
 
-def _basic_auth(username: str, password: str | bytes) -> str:
+def basic_auth_header(username: str, password: str | bytes) -> str:
+    """The ``Authorization`` header value of HTTP Basic auth (shared with the asyncio driver)."""
     secret = password.encode("utf-8") if isinstance(password, str) else password
     token = base64.b64encode(username.encode("utf-8") + b":" + secret).decode("ascii")
     return f"Basic {token}"
@@ -271,7 +272,7 @@ class Connection:
                     f"the identity '{printable(where.identity)}' holds ':', which HTTP Basic"
                     " auth cannot carry"
                 )
-            authorization = _basic_auth(where.identity, password)
+            authorization = basic_auth_header(where.identity, password)
         try:
             uri = parse_uri(where.url)
         except InvalidURI as exc:
@@ -281,7 +282,7 @@ class Connection:
         try:
             sock = _wire.open_tcp(_wire.resolve(uri.host, uri.port, deadline), deadline)
         except Exception as exc:
-            raise _connect_error(exc, shown, timeout, "") from exc
+            raise connect_error(exc, shown, timeout, "") from exc
         wire = _wire.Wire(sock)
         stage = "tls"
         try:
@@ -303,7 +304,7 @@ class Connection:
                 raise
             if isinstance(exc, TimeoutError) and stage == "upgrade":
                 stage = "upgrade-timeout"
-            raise _connect_error(exc, shown, timeout, stage) from exc
+            raise connect_error(exc, shown, timeout, stage) from exc
         connection = cls(wire, protocol, where, max_frame, pending)
         if protocol.subprotocol != SUBPROTOCOL:
             connection.close(wait=0.5)
@@ -537,7 +538,7 @@ def _upgrade(
             elif isinstance(event, Frame):
                 frames.append(event)
         if protocol.handshake_exc is not None:
-            raise _handshake_error(protocol.handshake_exc, response, shown)
+            raise handshake_error(protocol.handshake_exc, response, shown)
         if response is not None:
             return response, frames
         if not data:
@@ -551,7 +552,8 @@ def _answered(response: Response | None) -> str:
     return f"it answered {_peer_text(', '.join(values))!r}"
 
 
-def _handshake_error(exc: Exception, response: Response | None, shown: str) -> ConnectError:
+def handshake_error(exc: Exception, response: Response | None, shown: str) -> ConnectError:
+    """The ocpp16 error for a refused upgrade (HTTP status, subprotocol) to ``shown``."""
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         reason = _peer_text(exc.response.reason_phrase)
@@ -607,7 +609,7 @@ def _lost(exc: BaseException) -> str:
     return "the connection was lost"
 
 
-def _connect_error(exc: Exception, url: str, timeout: float, stage: str) -> Exception:
+def connect_error(exc: Exception, url: str, timeout: float, stage: str) -> Exception:
     """The ocpp16 error for a failure while connecting to ``url`` (already made safe to show)."""
     if isinstance(exc, socket.gaierror):
         detail = exc.strerror or str(exc)

@@ -129,9 +129,7 @@ def render(report: dict[str, Any]) -> str:
     points = report["charge_points"]
     calls = report["calls"]
     connections = report["connections"]
-    verdict = "every call answered validly" if report["ok"] else "NOT every call answered validly"
-    if not report["complete"]:
-        verdict += " (interrupted: incomplete)"
+    verdict = report["verdict"]
     summary = [
         ("central system", report["url"]),
         ("started", report["started"]),

@@ -2,6 +2,7 @@
 
 Its keys: ``tool``, ``complete`` (false when interrupted), ``ok`` (every call answered with a
 valid CALLRESULT, every frame of the central system valid, every charge point connected),
+``verdict`` (that in words, with every reason it is not so),
 ``url`` (credentials never shown), ``started``, ``duration_s``, ``settings``, ``charge_points``
 (planned, started, ever connected, booted, connected at the end), ``calls`` (all actions
 together, with latency), ``actions`` (per action: calls, ok, callerrors by code, invalid,
@@ -52,13 +53,16 @@ def build_report(fleet: Fleet) -> dict[str, Any]:
     calls = sum(action.calls for action in stats.actions.values())
     valid = sum(action.ok for action in stats.actions.values())
     started = len(fleet.points)
-    ok = (
-        calls == valid
-        and problem_count == 0
-        and started == config.cps
-        and ever == started
-        and not fleet.interrupted
-    )
+    why_not = [
+        f"{calls - valid:,} of {calls:,} calls not answered validly" * (calls != valid),
+        f"{problem_count:,} problem{'s' * (problem_count != 1)} (listed below)"
+        * bool(problem_count),
+        f"{started:,} of {config.cps:,} charge points started" * (started != config.cps),
+        f"{started - ever:,} charge points never connected" * (ever != started),
+        "interrupted before the end" * fleet.interrupted,
+    ]
+    why_not = [reason for reason in why_not if reason]
+    ok = not why_not
     blackout = None
     if config.blackout is not None:
         blackout = {"at_s": config.blackout_start, "seconds": config.blackout}
@@ -66,6 +70,7 @@ def build_report(fleet: Fleet) -> dict[str, Any]:
         "tool": "ocpp16 load",
         "complete": not fleet.interrupted,
         "ok": ok,
+        "verdict": "every call answered validly" if ok else "NOT OK: " + "; ".join(why_not),
         "url": safe_url(config.url),
         "started": fleet.started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "duration_s": round(fleet.elapsed, 3),

@@ -226,6 +226,9 @@ def test_ctrl_c_stops_and_writes_the_report_marked_incomplete(
     assert report["charge_points"]["booted"] == 20
     assert report["actions"]["BootNotification"]["calls"] == 20
     assert "interrupted: incomplete" in output and "Traceback" not in output
+    # The verdict says why the run is not OK, not only that it is not.
+    assert report["verdict"] == "NOT OK: interrupted before the end"
+    assert "ocpp16 load: interrupted: incomplete; NOT OK: interrupted before the end" in output
 
 
 def test_no_charge_point_connects_is_exit_3(tmp_path: Path) -> None:

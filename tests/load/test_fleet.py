@@ -80,5 +80,31 @@ def test_stop_ends_the_run_and_marks_the_report_incomplete() -> None:
     report = build_report(fleet)
     assert took < 30 and fleet.interrupted
     assert not report["complete"] and not report["ok"]
+    assert report["verdict"] == "NOT OK: interrupted before the end"
     assert report["charge_points"]["booted"] == 10
     assert report["connections"]["ended"] == {"end": 10}
+
+
+def test_a_central_system_refusing_heartbeats_gets_a_verdict_that_says_so() -> None:
+    from ocpp16 import CallError, HeartbeatRequest
+
+    central = CentralSystem()
+
+    @central.on(HeartbeatRequest)
+    def refuse(request: HeartbeatRequest, session: Any) -> Any:
+        raise CallError("NotSupported", "no heartbeats here")
+
+    async def body() -> Fleet:
+        async with central.serve("127.0.0.1", 0) as server:
+            url = f"ws://127.0.0.1:{server.port}/ocpp"
+            config = LoadConfig(url, 3, ramp=50, duration=3, heartbeat=1)
+            fleet = Fleet(config, pace_gc=False)
+            await fleet.run()
+            return fleet
+
+    fleet = asyncio.run(body())
+    report = build_report(fleet)
+    heartbeats = report["actions"]["Heartbeat"]["calls"]
+    calls = report["calls"]["calls"]
+    assert not report["ok"] and heartbeats > 0
+    assert report["verdict"] == f"NOT OK: {heartbeats:,} of {calls:,} calls not answered validly"

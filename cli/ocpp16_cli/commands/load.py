@@ -361,9 +361,6 @@ class _View:
         for problem in report["problems"][:10]:
             lines.append(f"  {problem}")
         state = "complete" if report["complete"] else "interrupted: incomplete"
-        verdict = (
-            "every call answered validly" if report["ok"] else "NOT every call answered validly"
-        )
-        lines.append(f"ocpp16 load: {state}; {verdict}")
+        lines.append(f"ocpp16 load: {state}; {report['verdict']}")
         for line in lines:
             self.console.print(Text(safe_text(self.console, line)))
