@@ -23,19 +23,25 @@ from __future__ import annotations
 import gc
 from typing import Final
 
-__all__ = ["RECLAIM_FLOOR", "GcPacer"]
+__all__ = ["FREEZE_EVERY_OPENED", "RECLAIM_FLOOR", "GcPacer"]
 
 #: Fewest connections closed since the last full collection that make the next one worth it.
 RECLAIM_FLOOR: Final = 1000
+#: Connections opened between freezes besides the ticks: a wave of reconnections (a storm of
+#: 10,000) keeps the event loop so busy that a tick comes late, while each connection adds
+#: about a hundred objects for the collector to scan.
+FREEZE_EVERY_OPENED: Final = 256
 
 
 class GcPacer:
-    """Call :meth:`tick` about once a second with the connections open now, :meth:`closed` for
-    each connection that ends, and :meth:`stop` at the end (which unfreezes everything)."""
+    """Call :meth:`tick` about once a second with the connections open now, :meth:`opened` and
+    :meth:`closed` for each connection that starts and ends, and :meth:`stop` at the end (which
+    unfreezes everything)."""
 
     def __init__(self, floor: int = RECLAIM_FLOOR) -> None:
         self.floor = floor
         self.closed_since = 0
+        self._opened = 0
         #: Full collections run so far (each scans the whole heap once).
         self.reclaims = 0
 
@@ -43,6 +49,11 @@ class GcPacer:
         if self.closed_since >= max(self.floor, live):
             self.reclaim()
         gc.freeze()
+
+    def opened(self) -> None:
+        self._opened += 1
+        if self._opened % FREEZE_EVERY_OPENED == 0:
+            gc.freeze()
 
     def closed(self, count: int = 1) -> None:
         self.closed_since += count

@@ -403,6 +403,8 @@ class CentralSystem:
         identity = self._identity(connection.request.path) if connection.request else None
         assert identity is not None  # process_request refused the others
         session = ChargePointSession(identity, connection, self)
+        if self.gc_pacer is not None:
+            self.gc_pacer.opened()
         older = self.sessions.get(identity)
         self.sessions[identity] = session
         remote = _remote(connection)

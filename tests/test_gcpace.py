@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from ocpp16 import CentralSystem, HeartbeatRequest
-from ocpp16._gcpace import GcPacer
+from ocpp16._gcpace import FREEZE_EVERY_OPENED, GcPacer
 from ocpp16.client import connect
 
 
@@ -78,3 +78,13 @@ def test_a_central_system_that_paces_freezes_while_serving_and_thaws_when_closed
 def _boot(url: str) -> None:
     with connect(url, timeout=5) as charge_point:
         charge_point.call(HeartbeatRequest())
+
+
+def test_a_wave_of_new_connections_is_frozen_between_ticks() -> None:
+    pacer = GcPacer()
+    for _ in range(FREEZE_EVERY_OPENED - 1):
+        pacer.opened()
+    assert gc.get_freeze_count() == 0  # no tick yet, and not yet a wave
+    pacer.opened()
+    assert gc.get_freeze_count() > 0
+    pacer.stop()

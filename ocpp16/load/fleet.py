@@ -347,6 +347,8 @@ class Fleet:
         self, point: SimulatedChargePoint, elapsed: float, error: ConnectError | None
     ) -> None:
         self.stats.connect(elapsed, error)
+        if error is None and self.gc_pacer is not None:
+            self.gc_pacer.opened()
         if error is None or point.result.connections > 0 or self._network_down:
             return
         if len(self._first_failures) < _PROBE:

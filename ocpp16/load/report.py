@@ -53,15 +53,17 @@ def build_report(fleet: Fleet) -> dict[str, Any]:
     calls = sum(action.calls for action in stats.actions.values())
     valid = sum(action.ok for action in stats.actions.values())
     started = len(fleet.points)
-    why_not = [
-        f"{calls - valid:,} of {calls:,} calls not answered validly" * (calls != valid),
-        f"{problem_count:,} problem{'s' * (problem_count != 1)} (listed below)"
-        * bool(problem_count),
-        f"{started:,} of {config.cps:,} charge points started" * (started != config.cps),
-        f"{started - ever:,} charge points never connected" * (ever != started),
-        "interrupted before the end" * fleet.interrupted,
-    ]
-    why_not = [reason for reason in why_not if reason]
+    why_not: list[str] = []
+    if calls != valid:
+        why_not.append(f"{calls - valid:,} of {calls:,} calls not answered validly")
+    if problem_count:
+        why_not.append(f"{problem_count:,} problem{'s' * (problem_count != 1)} (see problems)")
+    if started != config.cps:
+        why_not.append(f"{started:,} of {config.cps:,} charge points started")
+    if ever != started:
+        why_not.append(f"{started - ever:,} charge points never connected")
+    if fleet.interrupted:
+        why_not.append("interrupted before the end")
     ok = not why_not
     blackout = None
     if config.blackout is not None:
