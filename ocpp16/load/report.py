@@ -25,7 +25,7 @@ from ocpp16.errors import InputError
 from ocpp16.load.fleet import Fleet
 from ocpp16.transport import safe_url
 
-__all__ = ["MAX_LISTED_PROBLEMS", "build_report", "write_json"]
+__all__ = ["MAX_LISTED_PROBLEMS", "build_report", "json_text", "write_json"]
 
 #: Problems listed in a report; the rest are counted.
 MAX_LISTED_PROBLEMS: Final = 50
@@ -112,8 +112,13 @@ def build_report(fleet: Fleet) -> dict[str, Any]:
     }
 
 
+def json_text(report: dict[str, Any]) -> str:
+    """The report as ``--json`` writes it."""
+    return json.dumps(report, indent=2) + "\n"
+
+
 def write_json(report: dict[str, Any], path: Path) -> None:
     try:
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json_text(report), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--json {path}: cannot write: {exc.strerror or exc}") from exc

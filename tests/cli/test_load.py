@@ -116,6 +116,16 @@ def test_200_charge_points_against_serve(
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # nothing loaded from outside
 
 
+def test_json_to_stdout_for_a_pipe(served: tuple[CentralSystemThread, Tally]) -> None:
+    """``--json -`` as for check and fuzz: the report alone on stdout, the rest on stderr."""
+    server, _ = served
+    result = invoke("load", base_url(server), "--cps", "3", "--duration", "1", "--json", "-")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)["charge_points"]["booted"] == 3
+    assert "ocpp16 load: complete; every call answered validly" in result.stderr
+    assert not Path("-").exists()
+
+
 def test_against_the_ocpp_package(tmp_path: Path) -> None:
     central = OcppCentralSystem()
     with ServerThread(central.handler) as server:
@@ -251,6 +261,10 @@ def test_no_charge_point_connects_is_exit_3(tmp_path: Path) -> None:
         (("--cps", "10000000"), "--cps"),
         (("--id-prefix", "CP\x1b[31m"), "--id-prefix"),
         (("--json", "/no/such/dir/r.json"), "no such directory"),
+        (("--json", "/"), "--json /: is a directory"),  # before the run, not after it
+        (("--html", "/"), "--html /: is a directory"),
+        (("--json", "-", "--html", "-"), "--json and --html both name stdout"),
+        (("--ramp", "inf"), "--ramp: expected charge points per second"),
         (("--speed", "0"), "--speed"),
     ],
     ids=lambda value: value[0] if isinstance(value, tuple) else None,
