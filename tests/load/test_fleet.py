@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -92,7 +93,7 @@ def test_a_central_system_refusing_heartbeats_gets_a_verdict_that_says_so() -> N
 
     @central.on(HeartbeatRequest)
     def refuse(request: HeartbeatRequest, session: Any) -> Any:
-        raise CallError("NotSupported", "no heartbeats here")
+        raise CallError("NotSupported", "no heartbeats here <!--<script>")
 
     async def body() -> Fleet:
         async with central.serve("127.0.0.1", 0) as server:
@@ -108,6 +109,16 @@ def test_a_central_system_refusing_heartbeats_gets_a_verdict_that_says_so() -> N
     calls = report["calls"]["calls"]
     assert not report["ok"] and heartbeats > 0
     assert report["verdict"] == f"NOT OK: {heartbeats:,} of {calls:,} calls not answered validly"
+    # The page's data element: "<!--<script" in it would keep the HTML parser from ever ending
+    # the element (script data double-escaped state), swallowing the rest of the page.
+    from ocpp16.load.html import render
+
+    page = render(report)
+    assert any("<!--<script>" in problem for problem in report["problems"])
+    data = page.split('id="ocpp16-load-report">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data
+    assert json.loads(data) == report
+    assert "&lt;!--&lt;script&gt;" in page  # the problems list shows it, escaped
 
 
 def test_a_central_system_that_goes_away_mid_run_is_not_ok() -> None:
