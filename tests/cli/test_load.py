@@ -279,6 +279,13 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -
     assert message in result.output and "Traceback" not in result.output
 
 
+def test_the_help_names_the_extra_and_no_exit_code_load_does_not_have() -> None:
+    result = CliRunner().invoke(app, ["load", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "extra ocpp16[report]" in result.output
+    assert "exit code 7" not in result.output
+
+
 def test_html_without_the_extra_is_exit_2_before_the_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -108,7 +108,8 @@ def load(
         typer.Option(
             "--html",
             metavar="FILE",
-            help="Write a self-contained HTML page with charts (extra ocpp16[report]).",
+            # Rich markup would take "[report]" for a style and drop it: escaped.
+            help="Write a self-contained HTML page with charts (extra ocpp16\\[report]).",
             show_default=False,
         ),
     ] = None,
