@@ -297,7 +297,8 @@ def _get(user: type[ChargePointUser] | ChargePointUser, environment: Any, name: 
 
 
 def _shown(value: Any) -> str:
-    return repr(printable(shorten(str(value), 40)))
+    # Quoted, not repr(): printable() has escaped it already, and repr would double "\x1b".
+    return f"'{printable(shorten(str(value), 40))}'"
 
 
 def _number(
