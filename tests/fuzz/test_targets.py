@@ -227,6 +227,26 @@ def test_ocpp16s_own_central_system_gives_nothing(tmp_path: Path) -> None:
     assert "NOTHING FOUND: 0 finding(s) in 600 cases" in output
 
 
+def test_the_identity_probe_runs_before_the_password_probes_get_it_throttled(
+    tmp_path: Path,
+) -> None:
+    """ocpp16's CentralSystem throttles failed logins: run after ten wrong passwords, the
+    second-connection probe met HTTP 429 and never ran ("could not run")."""
+    from ocpp16 import CentralSystem
+    from tests.loopback import CentralSystemThread
+
+    central = CentralSystem(basic_auth="sekrit-password", duplicate="reject")
+    with CentralSystemThread(central) as server:
+        code, data, output = _fuzz(
+            server.url("FZ"), tmp_path, "--password", "sekrit-password", "--cases", "20"
+        )
+    assert code == 0, output
+    probes = {probe["probe"]: probe["observed"] for probe in data["probes"]}
+    assert probes["second connection"].startswith("the second connection was refused"), probes
+    assert "HTTP 409" in probes["second connection"]
+    assert probes["auth not throttled"].startswith("throttled: HTTP 429"), probes
+
+
 def test_replay_of_a_fixed_bug_says_so_and_exits_0(tmp_path: Path) -> None:
     broken = Running("drop")
     try:
