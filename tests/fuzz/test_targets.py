@@ -271,6 +271,7 @@ def test_replay_of_a_fixed_bug_says_so_and_exits_0(tmp_path: Path) -> None:
     ("args", "code", "message"),
     [
         (["fuzz", "ws://127.0.0.1:1/ocpp/fz", "--cases", "1", "--timeout", "2"], 3, "refused"),
+        (["fuzz", "ws://no.such.invalid/o/fz", "--timeout", "2"], 3, "cannot resolve the host"),
         (["fuzz", "ws://h/ocpp/fz", "--json", "/no/such/dir/r.json"], 2, "no such directory"),
         (["fuzz", "ws://h/ocpp/fz", "--out", "/proc/no-such"], 2, "--out /proc/no-such: cannot"),
         (["fuzz", "ws://h/ocpp/fz", "--actions", "Reset"], 2, "sent by the central system"),
