@@ -134,7 +134,7 @@ async def _second_connection(where: Where, identity: str, timeout: float) -> Pro
         await heartbeat(second, rng, min(timeout, 2.0))
         recorded = (record(first), record(second))
         if reply.status == "closed":
-            why = f"the first was closed (code {first.closed_code})"
+            why = f"the first was closed {first.closed_how}"
             return ProbeResult(name, True, f"a second connection took over the session: {why}",
                                recorded)  # fmt: skip
         if reply.status == "timeout":

@@ -119,6 +119,13 @@ class Link:
             return False
         return True
 
+    @property
+    def closed_how(self) -> str:
+        """How the connection was closed, for a finding: "with code 1011", or "without a
+        closing handshake (1006)" when no close frame came (the peer vanished or aborted)."""
+        code = self.closed_code
+        return "without a closing handshake (1006)" if code is None else f"with code {code}"
+
     def _lost(self, exc: ConnectionClosed) -> None:
         self.closed = True
         self.closed_code = exc.rcvd.code if exc.rcvd is not None else None

@@ -211,6 +211,10 @@ def test_a_dropped_connection_is_minimized_to_the_call_that_drops_it(tmp_path: P
         server.stop()
     assert code == 1, output
     (drop,) = [f for f in _findings(data, "dropped") if f["path"] == "$.idTag"]
+    # The target aborted the connection: no close frame, no code (it read "code None").
+    assert drop["observed"] == (
+        "the connection was closed without a closing handshake (1006) after this case"
+    )
     sent = [f for c in drop["connections"] for f in c["frames"] if f["direction"] == "out"]
     assert [json.loads(f["text"])[2:] for f in sent] == [["Authorize", {"idTag": "\x00"}]]
 
