@@ -66,7 +66,7 @@ def build_report(fleet: Fleet) -> dict[str, Any]:
         " network)" * bool(lost),
         f"{sum(failed.values()):,} connection attempt{'s' * (sum(failed.values()) != 1)} failed"
         f" ({', '.join(f'{cause} {n:,}' for cause, n in sorted(failed.items()))})" * bool(failed),
-        f"{problem_count:,} problem{'s' * (problem_count != 1)} (listed below)"
+        f"{problem_count:,} problem{'s' * (problem_count != 1)} from the central system (listed)"
         * bool(problem_count),
         f"{started:,} of {config.cps:,} charge points started" * (started != config.cps),
         f"{started - ever:,} charge points never connected" * (ever != started),

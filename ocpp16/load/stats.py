@@ -276,7 +276,9 @@ class Statistics:
             else:
                 stats.closed += 1
             if len(self.examples) < 20:
-                self.examples.append(printable(shorten(f"{action}: {outcome.error}")))
+                text = str(outcome.error)  # a CallError names its action itself
+                text = text if text.startswith(f"{action}: ") else f"{action}: {text}"
+                self.examples.append(printable(shorten(text)))
         self.timeline.record(elapsed, kind == "ok", answered)
 
     def connect(self, elapsed: float, error: ConnectError | None) -> None:

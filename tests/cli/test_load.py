@@ -126,6 +126,29 @@ def test_json_to_stdout_for_a_pipe(served: tuple[CentralSystemThread, Tally]) ->
     assert not Path("-").exists()
 
 
+def test_the_summary_says_how_many_problems_it_does_not_print() -> None:
+    from ocpp16 import CallError, HeartbeatRequest
+
+    central = CentralSystem()
+
+    @central.on(HeartbeatRequest)
+    def refuse(request: HeartbeatRequest, session: Any) -> Any:
+        raise CallError("NotSupported", "no heartbeats here")
+
+    with CentralSystemThread(central) as server:
+        result = invoke(
+            "load", base_url(server), *("--cps", "3", "--duration", "2", "--heartbeat", "1"),
+            *("--speed", "20"),
+        )  # fmt: skip
+    assert result.exit_code == ExitCode.FAILURE, result.output
+    lines = result.output.splitlines()
+    shown = [line for line in lines if line.startswith("  Heartbeat: CALLERROR NotSupported")]
+    assert len(shown) == 10, result.output
+    assert re.search(r"^  \.\.\. and \d+ more listed in the --json and --html reports$",
+                     result.output, re.M)  # fmt: skip
+    assert lines[-1].startswith("ocpp16 load: complete; NOT OK: ")
+
+
 def test_against_the_ocpp_package(tmp_path: Path) -> None:
     central = OcppCentralSystem()
     with ServerThread(central.handler) as server:

@@ -42,6 +42,8 @@ __all__ = ["load"]
 
 #: Seconds between plain progress lines (not on a terminal).
 _PLAIN_EVERY: Final = 5
+#: Problems printed under the summary; the reports list more.
+_PROBLEMS_SHOWN: Final = 10
 
 
 @app.command()
@@ -377,8 +379,11 @@ class _View:
         ]
         if report["patterns"]["cut"]:
             lines.append(f"patterns: {report['patterns']['cut']:,} connections cut on purpose")
-        for problem in report["problems"][:10]:
-            lines.append(f"  {problem}")
+        problems = report["problems"]
+        lines.extend(f"  {problem}" for problem in problems[:_PROBLEMS_SHOWN])
+        if len(problems) > _PROBLEMS_SHOWN:
+            more = len(problems) - _PROBLEMS_SHOWN
+            lines.append(f"  ... and {more:,} more listed in the --json and --html reports")
         state = "complete" if report["complete"] else "interrupted: incomplete"
         lines.append(f"ocpp16 load: {state}; {report['verdict']}")
         for line in lines:
