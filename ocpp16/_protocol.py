@@ -13,7 +13,6 @@ sends can exhaust the recursion or leave text that cannot be printed.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Final, Literal
 
@@ -31,6 +30,7 @@ from ocpp16.frames import (
     CallResult,
     check_depth,
     encode,
+    strict_loads,
 )
 from ocpp16.limits import MAX_PRINTED_FRAME_BYTES, MAX_QUEUED_CALLS
 
@@ -165,7 +165,7 @@ class Session:
             return [Note("malformed", text, None, "a binary frame: OCPP-J is text only")]
         try:
             check_depth(data)
-            items = json.loads(data)
+            items = strict_loads(data)
         except FrameError as exc:
             return self._broken(data, str(exc), None)
         except ValueError:

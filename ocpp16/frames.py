@@ -34,6 +34,7 @@ __all__ = [
     "encode",
     "loads",
     "new_id",
+    "strict_loads",
     "too_deep",
 ]
 
@@ -181,11 +182,32 @@ def check_depth(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> None:
         raise FrameError(f"JSON nested deeper than {limit} levels")
 
 
+def _no_constant(name: str) -> Any:
+    raise FrameError(f"not valid JSON: {name} is not a JSON value")
+
+
+#: ``json.loads`` without Python's extensions: it reads ``NaN``, ``Infinity`` and ``-Infinity``,
+#: which no other JSON parser does, so a frame holding them is not JSON (and copied into a
+#: ``--json`` record, it would make that line unreadable elsewhere too).
+_DECODE: Final = json.JSONDecoder(parse_constant=_no_constant).decode
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` that refuses ``NaN`` and ``Infinity`` with a FrameError; other text that
+    is not JSON raises ValueError, as ``json.loads`` does."""
+    if isinstance(text, str):
+        return _DECODE(text)
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def loads(text: str | bytes, limit: int = MAX_NESTING_DEPTH) -> Any:
-    """``json.loads``; text nested deeper than ``limit`` is a FrameError (FormationViolation)."""
+    """``json.loads``; text nested deeper than ``limit`` is a FrameError (FormationViolation),
+    and so is ``NaN`` or ``Infinity`` (not JSON)."""
     check_depth(text, limit)
     try:
-        return json.loads(text)
+        return strict_loads(text)
+    except FrameError:
+        raise
     except (ValueError, UnicodeDecodeError) as exc:
         raise FrameError(f"not valid JSON: {exc}") from None
     except RecursionError:  # cannot happen below the limit; a guard all the same

@@ -297,7 +297,8 @@ def _get(user: type[ChargePointUser] | ChargePointUser, environment: Any, name: 
 
 
 def _shown(value: Any) -> str:
-    return repr(printable(shorten(str(value), 40)))
+    # Quoted, not repr(): printable() has escaped it already, and repr would double "\x1b".
+    return f"'{printable(shorten(str(value), 40))}'"
 
 
 def _number(
@@ -307,7 +308,7 @@ def _number(
         number = kind(value)
     except (TypeError, ValueError):
         raise InputError(f"{name}: expected a number, got {_shown(value)}") from None
-    if number < low or (high is not None and number > high):
+    if not (number >= low and (high is None or number <= high)):  # NaN fails both
         bounds = f"{low:g} to {high:g}" if high is not None else f"at least {low:g}"
         raise InputError(f"{name}: expected {bounds}, got {number}")
     return number

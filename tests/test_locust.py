@@ -316,6 +316,9 @@ def test_an_unreachable_central_system_is_a_connect_failure(tmp_path: Path) -> N
         (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-identity-prefix", "a:b"], "identity prefix"),
         (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-insecure"], "TLS options need a wss://"),
         (["--host", "wss://127.0.0.1:9/ocpp", "--ocpp-ca", "nope.pem"], "cannot load the CA"),
+        (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-speed", "nan"], "speed: expected"),
+        (["--host", "ws://x/o", "--ocpp-identity-prefix", "\x1b[31m"], "prefix '\\x1b[31m':"),
+        (["--host", "ws://127.0.0.1:9/ocpp", "--ocpp-call-timeout", "nan"], "call timeout"),
     ],
 )
 def test_bad_settings_are_one_line_and_exit_2(

@@ -98,8 +98,9 @@ def test_broken_peer_calls_are_answered_by_the_session(text: str, code: str) -> 
         ('[3,"ours",' + DEEP + "]", "JSON nested deeper than 64 levels", None),
         ('[3,"ours",{"a":"\\udfff"}]', "lone surrogate", [3, "ours", {"a": "\\udfff"}]),
         ('[3,"ours"]', "has 3 elements, got 2", [3, "ours"]),
+        ('[3,"ours",{"currentTime":Infinity}]', "Infinity is not a JSON value", None),
     ],
-    ids=["deep", "surrogate", "short"],
+    ids=["deep", "surrogate", "short", "infinity"],
 )
 def test_a_broken_answer_fails_the_call(text: str, problem: str, answer: Any) -> None:
     [event] = flying().receive(text)
@@ -138,8 +139,11 @@ def test_noise_is_reported_and_changes_nothing(data: str | bytes, detail: str) -
         (DEEP, "-1", "nested deeper"),
         ('[2,"deep","DataTransfer",' + DEEP + "]", "deep", "nested deeper"),
         ('[2,"s","DataTransfer",{"vendorId":"\\ud800"}]', "s", "lone surrogate"),
+        # Python's json reads these; JSON has no such values, and no other parser reads them.
+        ('[2,"n","MeterValues",{"connectorId":NaN,"meterValue":[]}]', "n", "NaN is not a JSON"),
+        ('[2,"i","Heartbeat",{"x":-Infinity}]', "i", "-Infinity is not a JSON"),
     ],
-    ids=["not json", "not an array", "deep text", "deep call", "surrogate"],
+    ids=["not json", "not an array", "deep text", "deep call", "surrogate", "NaN", "-Infinity"],
 )
 def test_text_that_is_no_frame_gets_a_formation_violation_in_either_role(
     role: Sender, text: str, unique_id: str, words: str

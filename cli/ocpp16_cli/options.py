@@ -83,7 +83,7 @@ MaxFrame = Annotated[
         metavar="BYTES",
         min=1,
         help="Largest message accepted from the central system; a bigger one closes the"
-        " connection (1009, exit code 7). Default 10 MiB (ocpp16.limits.MAX_FRAME_BYTES).",
+        " connection (1009). Default 10 MiB (ocpp16.limits.MAX_FRAME_BYTES).",
         show_default=False,
     ),
 ]

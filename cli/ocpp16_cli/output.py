@@ -137,8 +137,9 @@ def record_parts(record: dict[str, Any], frame_text: str | None = None) -> tuple
     at = keys.index("frame")
     before = json_text({key: record[key] for key in keys[:at]})[1:-1]
     after = json_text({key: record[key] for key in keys[at + 1 :]})[1:-1]
-    # JSON never holds a raw line break inside a string: outside one it is only whitespace.
-    frame = _escape_unsafe(frame_text.replace("\n", " ").replace("\r", " "))
+    # JSON never holds a raw control character inside a string: a line break or a tab is only
+    # whitespace between tokens, and a space keeps the record one line with no raw controls.
+    frame = _escape_unsafe(frame_text.replace("\n", " ").replace("\r", " ").replace("\t", " "))
     return (
         "{" + before + ", " * bool(before) + '"frame": ',
         frame,

@@ -1,4 +1,4 @@
-"""Report files of ``check`` and ``fuzz``: their paths checked before a run, written after it.
+"""Report files of ``check``, ``fuzz`` and ``load``: paths checked before a run, written after.
 
 A path is checked before anything is sent (a missing directory, a directory, a file that cannot
 be written: one line and exit 2, not a traceback after the run); ``-`` means standard output, for
@@ -28,20 +28,23 @@ def is_stdout(path: Path | None) -> bool:
     return path is not None and str(path) == "-"
 
 
-def check_report_paths(json_path: Path | None, junit_path: Path | None) -> None:
-    """InputError (one line, exit 2) for report paths that cannot be written or collide."""
+def check_report_paths(
+    json_path: Path | None, junit_path: Path | None, other: str = "--junit"
+) -> None:
+    """InputError (one line, exit 2) for report paths that cannot be written or collide;
+    ``other`` is the option of the second report (``--html`` for ``load``)."""
     from ocpp16.errors import InputError
 
-    for option, path in (("--json", json_path), ("--junit", junit_path)):
+    for option, path in (("--json", json_path), (other, junit_path)):
         if path is not None and not is_stdout(path):
             _check_writable(option, path)
     if json_path is None or junit_path is None:
         return
     if is_stdout(json_path) and is_stdout(junit_path):
-        raise InputError("--json and --junit both name stdout (-): give a file to one")
+        raise InputError(f"--json and {other} both name stdout (-): give a file to one")
     files = not is_stdout(json_path) and not is_stdout(junit_path)
     if files and json_path.resolve() == junit_path.resolve():
-        raise InputError(f"--json and --junit name the same file {json_path}: give two")
+        raise InputError(f"--json and {other} name the same file {json_path}: give two")
 
 
 def _check_writable(option: str, path: Path) -> None:

@@ -372,7 +372,7 @@ class Fuzzer:
         if work.closed:
             if work.closed_code == _TOO_BIG and len(last_sent) > BIG_FRAME:
                 return  # refusing a frame over 1 MiB by closing is the target's right
-            observed = f"the connection was closed (code {work.closed_code}) after this case"
+            observed = f"the connection was closed {work.closed_how} after this case"
             await self._lost_target(generation, self._finding("dropped", case, observed, used))
             return
         if probe is not None and probe.status == "timeout":

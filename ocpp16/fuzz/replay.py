@@ -140,7 +140,7 @@ async def _judge(
         state = await target_state(where, link.identity, timeout, target)
         if state == "crashed":
             return Observation("crash", "the connection dropped and connections are refused")
-        return Observation("dropped", f"the connection was closed (code {link.closed_code})")
+        return Observation("dropped", f"the connection was closed {link.closed_how}")
     for uid, action, payload, reply in replies:
         if reply.status == "timeout" and link.wait_early(UNREADABLE_ID) is None:
             return Observation("unanswered", f"no answer to {action} {uid!r}")

@@ -28,7 +28,9 @@ from ocpp16.fuzz.wire import Link, Where, open_link
 
 __all__ = ["PROBES", "RECORD_BYTES", "THROTTLE_ATTEMPTS", "ProbeResult", "record", "run_probe"]
 
-PROBES: Final = ("no credentials", "wrong password", "auth not throttled", "second connection")
+#: In this order: the second-connection probe first, before wrong passwords get the probe's
+#: identity and address throttled (a central system that does so answers HTTP 429 for a while).
+PROBES: Final = ("second connection", "no credentials", "wrong password", "auth not throttled")
 #: Bytes of frames one connection's record holds at most (the last ones are kept).
 RECORD_BYTES: Final = 4 * 1024 * 1024
 #: Wrong passwords tried in a row by the throttling probe.
@@ -132,7 +134,7 @@ async def _second_connection(where: Where, identity: str, timeout: float) -> Pro
         await heartbeat(second, rng, min(timeout, 2.0))
         recorded = (record(first), record(second))
         if reply.status == "closed":
-            why = f"the first was closed (code {first.closed_code})"
+            why = f"the first was closed {first.closed_how}"
             return ProbeResult(name, True, f"a second connection took over the session: {why}",
                                recorded)  # fmt: skip
         if reply.status == "timeout":

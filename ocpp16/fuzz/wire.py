@@ -15,6 +15,7 @@ import errno
 import json
 import os
 import random
+import socket
 import ssl
 import time
 from collections import OrderedDict, deque
@@ -26,7 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from ocpp16._generated.actions import ACTIONS
-from ocpp16.errors import ConnectError, HandshakeError, RefusedError, TLSError
+from ocpp16.errors import ConnectError, DNSError, HandshakeError, RefusedError, TLSError
 from ocpp16.frames import CALL, CALLERROR, CALLRESULT, SUBPROTOCOL
 from ocpp16.limits import MAX_FRAME_BYTES
 
@@ -117,6 +118,13 @@ class Link:
             self._lost(exc)
             return False
         return True
+
+    @property
+    def closed_how(self) -> str:
+        """How the connection was closed, for a finding: "with code 1011", or "without a
+        closing handshake (1006)" when no close frame came (the peer vanished or aborted)."""
+        code = self.closed_code
+        return "without a closing handshake (1006)" if code is None else f"with code {code}"
 
     def _lost(self, exc: ConnectionClosed) -> None:
         self.closed = True
@@ -250,6 +258,8 @@ async def open_link(
         raise TLSError(f"{url}: TLS failed: {exc.reason or exc}") from None
     except TimeoutError:
         raise ConnectError(f"{url}: no connection within {timeout:g} s") from None
+    except socket.gaierror as exc:  # its errno is no OS error: os.strerror says "Unknown error"
+        raise DNSError(f"cannot resolve the host of {url}: {exc.strerror or exc}") from None
     except OSError as exc:
         refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
         why = "connection refused" if refused else os.strerror(exc.errno) if exc.errno else exc

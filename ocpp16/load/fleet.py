@@ -21,6 +21,7 @@ transaction messages delivered can be counted exactly once each.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import ssl
 from collections.abc import Callable
@@ -104,7 +105,7 @@ class LoadConfig:
                 f" RLIMIT_NOFILE), one per charge point plus {_SPARE_FILES}; raise it"
                 " (ulimit -Hn) or run several processes"
             )
-        if not self.ramp > 0:
+        if not 0 < self.ramp < math.inf:  # inf would overflow the count of those due
             raise InputError(f"--ramp: expected charge points per second above 0, got {self.ramp}")
         if not self.duration > 0:
             raise InputError(f"--duration: expected seconds above 0, got {self.duration}")

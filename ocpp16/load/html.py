@@ -158,8 +158,9 @@ def render(report: dict[str, Any]) -> str:
         f"<figure><figcaption>{html.escape(title)}</figcaption>{svg}</figure>"
         for title, svg in charts
     )
-    # "</" cannot end the script element early once escaped; the JSON stays the same data.
-    data = json.dumps(report, indent=1).replace("</", "<\\/")
+    # No "<" at all in the script element: "</script" would end it early, and "<!--" then
+    # "<script" would keep the parser from ending it at all. "\u003c" is the same JSON data.
+    data = json.dumps(report, indent=1).replace("<", "\\u003c")
     problems = "".join(f"<li>{html.escape(p)}</li>" for p in report["problems"])
     return f"""<!DOCTYPE html>
 <html lang="en">

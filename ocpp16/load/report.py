@@ -1,7 +1,8 @@
 """The report of a load run: one JSON-ready dict, written by ``--json`` and inlined by ``--html``.
 
 Its keys: ``tool``, ``complete`` (false when interrupted), ``ok`` (every call answered with a
-valid CALLRESULT, every frame of the central system valid, every charge point connected),
+valid CALLRESULT, every frame of the central system valid, every charge point connected, no
+connection lost and no attempt failed but in a ``--blackout``),
 ``verdict`` (that in words, with every reason it is not so),
 ``url`` (credentials never shown), ``started``, ``duration_s``, ``settings``, ``charge_points``
 (planned, started, ever connected, booted, connected at the end), ``calls`` (all actions
@@ -23,9 +24,10 @@ from typing import Any, Final
 from ocpp16._text import printable
 from ocpp16.errors import InputError
 from ocpp16.load.fleet import Fleet
+from ocpp16.load.stats import SIMULATED_OUTAGE
 from ocpp16.transport import safe_url
 
-__all__ = ["MAX_LISTED_PROBLEMS", "build_report", "write_json"]
+__all__ = ["MAX_LISTED_PROBLEMS", "build_report", "json_text", "write_json"]
 
 #: Problems listed in a report; the rest are counted.
 MAX_LISTED_PROBLEMS: Final = 50
@@ -53,11 +55,28 @@ def build_report(fleet: Fleet) -> dict[str, Any]:
     calls = sum(action.calls for action in stats.actions.values())
     valid = sum(action.ok for action in stats.actions.values())
     started = len(fleet.points)
+    connections = stats.connections
+    lost = connections.ended.get("lost", 0)
+    # A central system that went away between calls answered each call it got: what tells is
+    # the connections it dropped and refused. The simulated network outage is ours, not its.
+    failed = {k: n for k, n in connections.failures.items() if k != SIMULATED_OUTAGE}
+    attempts = sum(failed.values())
     why_not: list[str] = []
     if calls != valid:
         why_not.append(f"{calls - valid:,} of {calls:,} calls not answered validly")
+    if lost:
+        why_not.append(
+            f"{lost:,} connection{'s' * (lost != 1)} lost (closed by the central system or the"
+            " network)"
+        )
+    if failed:
+        causes = ", ".join(f"{cause} {n:,}" for cause, n in sorted(failed.items()))
+        why_not.append(f"{attempts:,} connection attempt{'s' * (attempts != 1)} failed ({causes})")
     if problem_count:
-        why_not.append(f"{problem_count:,} problem{'s' * (problem_count != 1)} (see problems)")
+        why_not.append(
+            f"{problem_count:,} problem{'s' * (problem_count != 1)} from the central system"
+            " (listed)"
+        )
     if started != config.cps:
         why_not.append(f"{started:,} of {config.cps:,} charge points started")
     if ever != started:
@@ -103,9 +122,7 @@ def build_report(fleet: Fleet) -> dict[str, Any]:
         },
         "actions": {name: stats.actions[name].to_dict() for name in sorted(stats.actions)},
         "errors": dict(sorted(stats.errors.items())),
-        "connections": stats.connections.to_dict(
-            sum(max(r.connections - 1, 0) for r in fleet.results)
-        ),
+        "connections": connections.to_dict(sum(max(r.connections - 1, 0) for r in fleet.results)),
         "patterns": {"storm_at_s": config.storm_at, "blackout": blackout, "cut": fleet.cuts},
         "frames": {"in": frames_in, "out": frames_out},
         "problem_count": problem_count,
@@ -114,8 +131,13 @@ def build_report(fleet: Fleet) -> dict[str, Any]:
     }
 
 
+def json_text(report: dict[str, Any]) -> str:
+    """The report as ``--json`` writes it."""
+    return json.dumps(report, indent=2) + "\n"
+
+
 def write_json(report: dict[str, Any], path: Path) -> None:
     try:
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json_text(report), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--json {path}: cannot write: {exc.strerror or exc}") from exc

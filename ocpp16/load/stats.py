@@ -35,6 +35,7 @@ from ocpp16.load.histogram import Histogram
 __all__ = [
     "MAX_KINDS",
     "MAX_TIMELINE_ROWS",
+    "SIMULATED_OUTAGE",
     "ActionStats",
     "ConnectionStats",
     "Kind",
@@ -48,6 +49,8 @@ __all__ = [
 MAX_KINDS: Final = 32
 #: Rows of the timeline before neighbours merge (an hour at one row a second).
 MAX_TIMELINE_ROWS: Final = 3600
+#: The failure cause of a connection attempt during --blackout: our outage, not the target's.
+SIMULATED_OUTAGE: Final = "network down (simulated)"
 
 #: What came of one CALL of ours (as ``ocpp16 send --json`` calls it).
 Kind = Verdict
@@ -71,7 +74,7 @@ def connect_cause(error: ConnectError) -> str:
             return name
     text = str(error)
     if "(simulated)" in text:
-        return "network down (simulated)"
+        return SIMULATED_OUTAGE
     if " within " in text:
         return "timeout"
     if "open files" in text:
@@ -273,7 +276,9 @@ class Statistics:
             else:
                 stats.closed += 1
             if len(self.examples) < 20:
-                self.examples.append(printable(shorten(f"{action}: {outcome.error}")))
+                text = str(outcome.error)  # a CallError names its action itself
+                text = text if text.startswith(f"{action}: ") else f"{action}: {text}"
+                self.examples.append(printable(shorten(text)))
         self.timeline.record(elapsed, kind == "ok", answered)
 
     def connect(self, elapsed: float, error: ConnectError | None) -> None:

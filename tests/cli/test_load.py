@@ -116,6 +116,39 @@ def test_200_charge_points_against_serve(
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)  # nothing loaded from outside
 
 
+def test_json_to_stdout_for_a_pipe(served: tuple[CentralSystemThread, Tally]) -> None:
+    """``--json -`` as for check and fuzz: the report alone on stdout, the rest on stderr."""
+    server, _ = served
+    result = invoke("load", base_url(server), "--cps", "3", "--duration", "1", "--json", "-")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)["charge_points"]["booted"] == 3
+    assert "ocpp16 load: complete; every call answered validly" in result.stderr
+    assert not Path("-").exists()
+
+
+def test_the_summary_says_how_many_problems_it_does_not_print() -> None:
+    from ocpp16 import CallError, HeartbeatRequest
+
+    central = CentralSystem()
+
+    @central.on(HeartbeatRequest)
+    def refuse(request: HeartbeatRequest, session: Any) -> Any:
+        raise CallError("NotSupported", "no heartbeats here")
+
+    with CentralSystemThread(central) as server:
+        result = invoke(
+            "load", base_url(server), *("--cps", "3", "--duration", "2", "--heartbeat", "1"),
+            *("--speed", "20"),
+        )  # fmt: skip
+    assert result.exit_code == ExitCode.FAILURE, result.output
+    lines = result.output.splitlines()
+    shown = [line for line in lines if line.startswith("  Heartbeat: CALLERROR NotSupported")]
+    assert len(shown) == 10, result.output
+    assert re.search(r"^  \.\.\. and \d+ more listed in the --json and --html reports$",
+                     result.output, re.M)  # fmt: skip
+    assert lines[-1].startswith("ocpp16 load: complete; NOT OK: ")
+
+
 def test_against_the_ocpp_package(tmp_path: Path) -> None:
     central = OcppCentralSystem()
     with ServerThread(central.handler) as server:
@@ -251,6 +284,10 @@ def test_no_charge_point_connects_is_exit_3(tmp_path: Path) -> None:
         (("--cps", "10000000"), "--cps"),
         (("--id-prefix", "CP\x1b[31m"), "--id-prefix"),
         (("--json", "/no/such/dir/r.json"), "no such directory"),
+        (("--json", "/"), "--json /: is a directory"),  # before the run, not after it
+        (("--html", "/"), "--html /: is a directory"),
+        (("--json", "-", "--html", "-"), "--json and --html both name stdout"),
+        (("--ramp", "inf"), "--ramp: expected charge points per second"),
         (("--speed", "0"), "--speed"),
     ],
     ids=lambda value: value[0] if isinstance(value, tuple) else None,
@@ -263,6 +300,13 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -
     result = invoke(*argv)
     assert result.exit_code == ExitCode.USAGE, result.output
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_the_help_names_the_extra_and_no_exit_code_load_does_not_have() -> None:
+    result = CliRunner().invoke(app, ["load", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "extra ocpp16[report]" in result.output
+    assert "exit code 7" not in result.output
 
 
 def test_html_without_the_extra_is_exit_2_before_the_run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from ocpp16_cli.output import PIPE_WIDTH, JsonLines, make_console
@@ -65,6 +66,7 @@ def test_a_frame_record_written_from_the_wire_text_is_the_same_json(text: str) -
     assert list(json.loads(line)) == list(record)  # the keys keep their order
     for raw in ("\u2028", "\x7f", "\u202e"):
         assert raw not in line
+    assert not re.search("[\x00-\x1f]", line[:-1])  # no raw control, a tab included
 
 
 def test_a_stream_that_is_not_utf8_gets_the_record_escaped() -> None:

@@ -211,6 +211,10 @@ def test_a_dropped_connection_is_minimized_to_the_call_that_drops_it(tmp_path: P
         server.stop()
     assert code == 1, output
     (drop,) = [f for f in _findings(data, "dropped") if f["path"] == "$.idTag"]
+    # The target aborted the connection: no close frame, no code (it read "code None").
+    assert drop["observed"] == (
+        "the connection was closed without a closing handshake (1006) after this case"
+    )
     sent = [f for c in drop["connections"] for f in c["frames"] if f["direction"] == "out"]
     assert [json.loads(f["text"])[2:] for f in sent] == [["Authorize", {"idTag": "\x00"}]]
 
@@ -225,6 +229,26 @@ def test_ocpp16s_own_central_system_gives_nothing(tmp_path: Path) -> None:
     assert data["findings"] == []
     assert data["cases"] == 600
     assert "NOTHING FOUND: 0 finding(s) in 600 cases" in output
+
+
+def test_the_identity_probe_runs_before_the_password_probes_get_it_throttled(
+    tmp_path: Path,
+) -> None:
+    """ocpp16's CentralSystem throttles failed logins: run after ten wrong passwords, the
+    second-connection probe met HTTP 429 and never ran ("could not run")."""
+    from ocpp16 import CentralSystem
+    from tests.loopback import CentralSystemThread
+
+    central = CentralSystem(basic_auth="sekrit-password", duplicate="reject")
+    with CentralSystemThread(central) as server:
+        code, data, output = _fuzz(
+            server.url("FZ"), tmp_path, "--password", "sekrit-password", "--cases", "20"
+        )
+    assert code == 0, output
+    probes = {probe["probe"]: probe["observed"] for probe in data["probes"]}
+    assert probes["second connection"].startswith("the second connection was refused"), probes
+    assert "HTTP 409" in probes["second connection"]
+    assert probes["auth not throttled"].startswith("throttled: HTTP 429"), probes
 
 
 def test_replay_of_a_fixed_bug_says_so_and_exits_0(tmp_path: Path) -> None:
@@ -251,7 +275,9 @@ def test_replay_of_a_fixed_bug_says_so_and_exits_0(tmp_path: Path) -> None:
     ("args", "code", "message"),
     [
         (["fuzz", "ws://127.0.0.1:1/ocpp/fz", "--cases", "1", "--timeout", "2"], 3, "refused"),
+        (["fuzz", "ws://no.such.invalid/o/fz", "--timeout", "2"], 3, "cannot resolve the host"),
         (["fuzz", "ws://h/ocpp/fz", "--json", "/no/such/dir/r.json"], 2, "no such directory"),
+        (["fuzz", "ws://h/ocpp/fz", "--out", "/proc/no-such"], 2, "--out /proc/no-such: cannot"),
         (["fuzz", "ws://h/ocpp/fz", "--actions", "Reset"], 2, "sent by the central system"),
         (["fuzz", "ws://h/ocpp/fz", "--actions", ","], 2, "no action named"),
         (["fuzz", "ftp://h/ocpp/fz"], 2, "invalid URL"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -92,7 +93,7 @@ def test_a_central_system_refusing_heartbeats_gets_a_verdict_that_says_so() -> N
 
     @central.on(HeartbeatRequest)
     def refuse(request: HeartbeatRequest, session: Any) -> Any:
-        raise CallError("NotSupported", "no heartbeats here")
+        raise CallError("NotSupported", "no heartbeats here <!--<script>")
 
     async def body() -> Fleet:
         async with central.serve("127.0.0.1", 0) as server:
@@ -108,3 +109,37 @@ def test_a_central_system_refusing_heartbeats_gets_a_verdict_that_says_so() -> N
     calls = report["calls"]["calls"]
     assert not report["ok"] and heartbeats > 0
     assert report["verdict"] == f"NOT OK: {heartbeats:,} of {calls:,} calls not answered validly"
+    # The page's data element: "<!--<script" in it would keep the HTML parser from ever ending
+    # the element (script data double-escaped state), swallowing the rest of the page.
+    from ocpp16.load.html import render
+
+    page = render(report)
+    assert any("<!--<script>" in problem for problem in report["problems"])
+    data = page.split('id="ocpp16-load-report">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data
+    assert json.loads(data) == report
+    assert "&lt;!--&lt;script&gt;" in page  # the problems list shows it, escaped
+
+
+def test_a_central_system_that_goes_away_mid_run_is_not_ok() -> None:
+    """It answered every call it got, between calls: the connections it dropped tell."""
+
+    async def body() -> Fleet:
+        async with CentralSystem().serve("127.0.0.1", 0) as server:
+            url = f"ws://127.0.0.1:{server.port}/ocpp"
+            config = LoadConfig(url, 3, ramp=50, duration=3, heartbeat=300, speed=10)
+            fleet = Fleet(config, pace_gc=False)
+            running = asyncio.create_task(fleet.run())
+            for _ in range(100):  # until all three have booted (bounded)
+                if len(fleet.booted) == 3:
+                    break
+                await asyncio.sleep(0.05)
+        # The server is gone: its connections closed, new ones refused.
+        await running
+        return fleet
+
+    report = build_report(asyncio.run(body()))
+    assert report["calls"]["calls"] == report["calls"]["ok"] > 0  # every call was answered
+    assert not report["ok"]
+    assert "3 connections lost (closed by the central system or the network)" in report["verdict"]
+    assert "connection attempts failed (refused " in report["verdict"]

@@ -120,6 +120,13 @@ def fuzz(
     check_report_paths(json_report, junit_report)
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: not a directory")
+    if out is not None:
+        # Made now, not when the first reproducer is saved after the run: a path that cannot
+        # be made is bad input, not a traceback at the end.
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--out {out}: cannot create: {exc.strerror or exc}") from None
     options = FuzzOptions(
         url=url,
         identity=identity,

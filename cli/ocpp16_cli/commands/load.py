@@ -9,6 +9,7 @@ few seconds otherwise, then the report's tables; ``--json`` and ``--html`` write
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -41,6 +42,8 @@ __all__ = ["load"]
 
 #: Seconds between plain progress lines (not on a terminal).
 _PLAIN_EVERY: Final = 5
+#: Problems printed under the summary; the reports list more.
+_PROBLEMS_SHOWN: Final = 10
 
 
 @app.command()
@@ -107,7 +110,8 @@ def load(
         typer.Option(
             "--html",
             metavar="FILE",
-            help="Write a self-contained HTML page with charts (extra ocpp16[report]).",
+            # Rich markup would take "[report]" for a style and drop it: escaped.
+            help="Write a self-contained HTML page with charts (extra ocpp16\\[report]).",
             show_default=False,
         ),
     ] = None,
@@ -149,14 +153,13 @@ def load(
     from ocpp16.server import raise_open_files_limit
     from ocpp16.station import PlanError, load_plan
     from ocpp16.transport import tls_context
+    from ocpp16_cli.reports import check_report_paths, is_stdout
 
     if html_file is not None:
         from ocpp16.load.html import require
 
         require()
-    for option, path in (("--json", json_file), ("--html", html_file)):
-        if path is not None and not path.parent.is_dir():
-            raise InputError(f"{option} {path}: no such directory {path.parent}")
+    check_report_paths(json_file, html_file, "--html")  # before the run, not after it
     if sessions is not None and sessions != "auto":
         raise InputError(f"--sessions: expected auto, got {sessions[:50]!r}")
     if blackout_at is not None and blackout is None:
@@ -193,24 +196,42 @@ def load(
         seed=seed,
     )
     config.check(open_files=raise_open_files_limit())
-    view = _View()
+    # A report on stdout is for a pipe (`--json - | jq`): everything else goes to stderr.
+    view = _View(stderr=is_stdout(json_file) or is_stdout(html_file))
     fleet = Fleet(config, on_tick=view.tick, pace_gc=True)
     view.fleet = fleet
     _run(fleet, view)
-    from ocpp16.load import build_report, write_json
+    from ocpp16.load import build_report
 
     report = build_report(fleet)
-    if json_file is not None:
-        write_json(report, json_file)
-    if html_file is not None:
-        from ocpp16.load.html import write_html
-
-        write_html(report, html_file)
+    written = _write_reports(report, json_file, html_file)
     view.summary(report)
     if fleet.interrupted:
         raise typer.Exit(130)
-    if not report["ok"]:
+    if not report["ok"] or not written:
         raise typer.Exit(1)
+
+
+def _write_reports(report: dict[str, Any], json_file: Path | None, html_file: Path | None) -> bool:
+    """Write the reports asked for; False when one could not be (said in one line on stderr,
+    and the run's summary is still printed: a full run is not lost to a full disk)."""
+    from ocpp16.load.report import json_text
+    from ocpp16_cli.reports import write_reports
+
+    def html_text(report: dict[str, Any]) -> str:
+        from ocpp16.load.html import render
+
+        return render(report)
+
+    def writer(text: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any], Path], None]:
+        def write(report: dict[str, Any], path: Path) -> None:
+            path.write_text(text(report), encoding="utf-8")
+
+        return write
+
+    return write_reports(
+        report, json_file, html_file, (json_text, writer(json_text)), (html_text, writer(html_text))
+    )
 
 
 def _run(fleet: Fleet, view: _View) -> None:
@@ -244,10 +265,10 @@ def _errors_text(errors: dict[str, int], failures: dict[str, int]) -> str:
 class _View:
     """The live view on a terminal, plain progress lines otherwise, and the final tables."""
 
-    def __init__(self) -> None:
+    def __init__(self, stderr: bool = False) -> None:
         from ocpp16_cli.output import make_console
 
-        self.console: Console = make_console()
+        self.console: Console = make_console(stderr=stderr)
         self.is_live = self.console.is_terminal
         if not self.is_live:
             self.console.width = 150  # a file or pipe: the tables' columns whole
@@ -358,8 +379,11 @@ class _View:
         ]
         if report["patterns"]["cut"]:
             lines.append(f"patterns: {report['patterns']['cut']:,} connections cut on purpose")
-        for problem in report["problems"][:10]:
-            lines.append(f"  {problem}")
+        problems = report["problems"]
+        lines.extend(f"  {problem}" for problem in problems[:_PROBLEMS_SHOWN])
+        if len(problems) > _PROBLEMS_SHOWN:
+            more = len(problems) - _PROBLEMS_SHOWN
+            lines.append(f"  ... and {more:,} more listed in the --json and --html reports")
         state = "complete" if report["complete"] else "interrupted: incomplete"
         lines.append(f"ocpp16 load: {state}; {report['verdict']}")
         for line in lines:
