@@ -32,9 +32,9 @@ from ocpp16.errors import ConnectError, HandshakeError
 from ocpp16.frames import CALLRESULT
 from ocpp16.fuzz.cases import OTHER_TX, OWN_TX, STORM_SIZE, Case, cp_actions, make_case
 from ocpp16.fuzz.oracles import Finding, SlowTracker, answer_problem, invalid_paths
-from ocpp16.fuzz.probe import boot, heartbeat, target_state
+from ocpp16.fuzz.probe import boot, boot_frame, heartbeat, target_state
 from ocpp16.fuzz.reduce import VALID_KIND, Reducer, attribute
-from ocpp16.fuzz.replay import BIG_FRAME
+from ocpp16.fuzz.replay import BIG_FRAME, observe
 from ocpp16.fuzz.reproducer import file_name, save
 from ocpp16.fuzz.run import FuzzInterrupted, FuzzOptions, FuzzReport, Live, where_of
 from ocpp16.fuzz.security import PROBES, RECORD_BYTES, record, run_probe
@@ -59,6 +59,19 @@ MAX_INTERNAL_ERRORS: Final = 10
 #: Attempts to open and boot a worker's connection before the target counts as down.
 _CONNECT_TRIES: Final = 3
 _TOO_BIG: Final = 1009
+#: Seconds a suspect's replay waits for each answer while a crash is being attributed: a
+#: suspect that crashes the target does so at once, and the others answer quickly.
+_CONFIRM_TIMEOUT: Final = 2.0
+
+
+@attrs.define
+class _InFlight:
+    """A worker's case in progress: the connection it runs on and the frames sent so far."""
+
+    case: Case
+    link: Link
+    sent: list[str | bytes] = attrs.field(factory=list)
+    last_sent: float = 0.0
 
 
 def run_fuzz(options: FuzzOptions, live: Live | None = None) -> FuzzReport:
@@ -98,6 +111,9 @@ class Fuzzer:
         self.slow = SlowTracker()
         self.other_tx: deque[tuple[str, int]] = deque(maxlen=64)
         self.links: dict[int, Link] = {}
+        #: Each worker's case in progress: the suspects when the target crashes.
+        self.in_flight: dict[int, _InFlight] = {}
+        self._go: asyncio.Event | None = None  # cleared while a crash is being attributed
         self.generation = 0  # restarts of the target so far
         self._lock: asyncio.Lock | None = None  # made in run(), inside the event loop
         self.next_index = 0
@@ -109,6 +125,8 @@ class Fuzzer:
 
     async def run(self) -> FuzzReport:
         self._lock = asyncio.Lock()
+        self._go = asyncio.Event()
+        self._go.set()
         o = self.options
         if self.target is not None:
             self.live.phase = "starting the target"
@@ -203,8 +221,13 @@ class Fuzzer:
         identity = f"{self.prefix}-{number}"
         rng = random.Random(self.options.seed * 7919 + number)
         link: Link | None = None
+        assert self._go is not None
         try:
-            while (index := self._take()) is not None:
+            while True:
+                await self._go.wait()  # no new case while a crash's culprit is being replayed
+                index = self._take()
+                if index is None:
+                    break
                 if link is None or link.closed:
                     link = await self._booted(identity, rng)
                     if link is None:
@@ -219,6 +242,8 @@ class Fuzzer:
                         self.internal_errors.append(f"case {index}: {exc!r}"[:300])
                     await link.close()
                     link = None
+                finally:
+                    self.in_flight.pop(number, None)
                 self.live.cases += 1
         finally:
             self.links.pop(number, None)
@@ -260,9 +285,57 @@ class Fuzzer:
                 if finding is not None:
                     self._add(finding)
                 return
-            if finding is not None:
-                self._add(attrs.evolve(finding, oracle="crash", observed=_crash_text(finding)))
+            # Every connection drops with the target, and whichever noticed first is not
+            # necessarily the one that crashed it: the cases in progress are the suspects.
+            suspects = sorted(self.in_flight.values(), key=lambda flight: flight.last_sent)
             await self._restart_or_stop("crashed (it refuses connections)")
+            if finding is None:
+                return
+            crash = attrs.evolve(finding, oracle="crash", observed=_crash_text(finding))
+            if self.target is not None and not self.stopped and len(suspects) > 1:
+                crash = await self._culprit(suspects, crash)
+            self._add(crash)
+
+    async def _culprit(self, suspects: list[_InFlight], crash: Finding) -> Finding:
+        """Replay each suspect case alone on a fresh connection (after a BootNotification),
+        the oldest unanswered first, with the workers paused: the first that crashes the
+        restarted target again is the culprit, named in the finding. When none does alone
+        (it took several connections, or earlier state), ``crash`` stays as it is. Under the
+        lock, with --restart-cmd."""
+        assert self._go is not None and self.target is not None
+        self._go.clear()
+        phase, self.live.phase = self.live.phase, "finding which case crashed the target"
+        try:
+            for suspect in suspects:
+                if any(step.op == "storm" for step in suspect.case.steps) or not suspect.sent:
+                    continue
+                frames = list(suspect.sent)
+                if not suspect.case.fresh:
+                    frames.insert(0, boot_frame(random.Random(suspect.case.index))[1])
+                timeout = min(self.options.timeout, _CONFIRM_TIMEOUT)
+                identity = f"{self.prefix}-culprit"
+                try:
+                    seen = await observe(self.where, [(identity, frames)], timeout, self.target)
+                except ConnectError:
+                    return crash
+                if seen.oracle in ("crash", "hang"):
+                    await self._restart_or_stop(
+                        f"crashed again, replaying case {suspect.case.index}"
+                    )
+                if seen.oracle == "crash":
+                    observed = (
+                        f"{crash.observed}; replayed alone on a fresh connection, this case"
+                        " crashed it again"
+                    )
+                    connections = (record(suspect.link),)
+                    finding = self._finding("crash", suspect.case, observed, [suspect.link])
+                    return attrs.evolve(finding, connections=connections)
+                if self.stopped:
+                    return crash
+            return crash
+        finally:
+            self.live.phase = phase
+            self._go.set()
 
     async def _hung(self, generation: int, finding: Finding) -> None:
         """The whole target stopped answering: restart it, or end the run."""
@@ -308,6 +381,7 @@ class Fuzzer:
                 await self._lost_target(generation, None)
                 return link
         used = [work]
+        flight = self.in_flight[number] = _InFlight(case, work)
         replies: list[tuple[str, str, Reply]] = []  # (unique id, action, reply)
         settled = True
         last_sent: str | bytes = ""
@@ -323,12 +397,15 @@ class Fuzzer:
                 work = fresh
                 used.append(work)
                 self.links[number] = work
+                flight.link = work
                 continue
             data = step.data
             if case.family == "sequence":  # only they carry transaction placeholders
                 data = self._substitute(data, work)
             sent_at = time.monotonic()
             last_sent = data
+            flight.sent.append(data)
+            flight.last_sent = sent_at
             if not await work.send(data):
                 break
             self.live.calls += 1

@@ -17,7 +17,7 @@ from ocpp16.fuzz.mutators import encode
 from ocpp16.fuzz.target import Target, accepts_connections
 from ocpp16.fuzz.wire import Link, Reply, Where, open_link
 
-__all__ = ["EXIT_GRACE_S", "boot", "heartbeat", "new_uid", "target_state"]
+__all__ = ["EXIT_GRACE_S", "boot", "boot_frame", "heartbeat", "new_uid", "target_state"]
 
 #: Seconds a lost connection is given before asking whether the target is still there.
 EXIT_GRACE_S: Final = 0.2
@@ -27,11 +27,17 @@ def new_uid(rng: random.Random, tag: str) -> str:
     return f"{tag}-{rng.getrandbits(64):016x}"
 
 
-async def boot(link: Link, rng: random.Random, timeout: float) -> Reply:
-    """Send a random valid BootNotification and wait for its answer."""
+def boot_frame(rng: random.Random) -> tuple[str, str]:
+    """A random valid BootNotification CALL: (its unique id, its text)."""
     uid = new_uid(rng, "boot")
     payload = BootNotificationRequest.random(rng=rng).to_dict()
-    await link.send(encode([CALL, uid, "BootNotification", payload]))
+    return uid, encode([CALL, uid, "BootNotification", payload])
+
+
+async def boot(link: Link, rng: random.Random, timeout: float) -> Reply:
+    """Send a random valid BootNotification and wait for its answer."""
+    uid, text = boot_frame(rng)
+    await link.send(text)
     return await link.wait(uid, timeout)
 
 

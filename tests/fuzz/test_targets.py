@@ -21,6 +21,8 @@ import pytest
 from ocpp16_cli.main import app
 from typer.testing import CliRunner
 
+from ocpp16.fuzz.cases import cp_actions, make_case
+
 runner = CliRunner()
 SCRIPT = Path(__file__).with_name("broken_cs.py")
 
@@ -134,6 +136,31 @@ def test_a_crash_is_found_restarted_minimized_to_one_call_and_replayed(tmp_path:
         assert target.exited()
     finally:
         target.stop()
+
+
+def test_a_crash_seen_by_many_connections_is_blamed_on_the_case_that_caused_it(
+    tmp_path: Path,
+) -> None:
+    """Eight connections drop together when the target dies, and whichever noticed first is
+    not the culprit: without replaying the suspects, one bug came out as 20 findings named
+    after innocent cases (a structure mutation, an empty id, a stop sent twice)."""
+    port = _free_port()
+    url = f"ws://127.0.0.1:{port}/ocpp/fz"
+    command = " ".join(_command("crash", port))
+    code, data, output = _fuzz(
+        url, tmp_path, "--actions", "StartTransaction,StopTransaction", "--cases", "600",
+        "--seed", "3", "--connections", "8", "--no-minimize", "--restart-cmd", command,
+    )  # fmt: skip
+    assert code == 1, output
+    crashes = _findings(data, "crash")
+    assert crashes and data["restarts"] >= 2, output
+    actions = cp_actions(("StartTransaction", "StopTransaction"))
+    for crash in crashes:
+        # The case a finding names (seed 3, case N) is one that sends the far year itself.
+        case = make_case(3, crash["case"], actions)
+        assert any("222222017" in str(step.data) for step in case.steps), crash["title"]
+        assert crash["observed"].count("crashed") == 2, crash["observed"]  # said once, confirmed
+    assert sum(crash["count"] for crash in crashes) > len(crashes), "crashes seen again count"
 
 
 @pytest.mark.parametrize(
