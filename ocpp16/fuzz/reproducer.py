@@ -123,8 +123,10 @@ def load(path: Path) -> tuple[Finding, str]:
             count=int(data.get("count", 1)),
             minimized=bool(data.get("minimized", False)),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{path}: malformed reproducer: {exc!r}") from None
+    except KeyError as exc:
+        raise InputError(f'{path}: malformed reproducer: no "{exc.args[0]}"') from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path}: malformed reproducer: {exc}") from None
     if finding.oracle not in ORACLES:
         raise InputError(f"{path}: unknown oracle {finding.oracle!r}")
     return finding, str(data.get("target", ""))

@@ -298,6 +298,10 @@ def test_replay_of_a_fixed_bug_says_so_and_exits_0(tmp_path: Path) -> None:
     assert output.startswith("NOT REPRODUCED dropped")
 
 
+#: A reproducer file that names its format and version and holds nothing else.
+INCOMPLETE = Path(__file__).with_name("incomplete_reproducer.json")
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -310,6 +314,9 @@ def test_replay_of_a_fixed_bug_says_so_and_exits_0(tmp_path: Path) -> None:
         (["fuzz", "ftp://h/ocpp/fz"], 2, "invalid URL"),
         (["fuzz", "ws://h/ocpp/fz", "--restart-cmd", "'unclosed"], 2, "--restart-cmd"),
         (["replay", "/no/such/file.json", "ws://h/ocpp"], 2, "cannot read"),
+        (["replay", str(INCOMPLETE), "ws://h/ocpp"], 2, 'malformed reproducer: no "connections"'),
+        (["fuzz", "ws://h/ocpp/fz", "--timeout", "inf"], 2, "must be at most 86400"),
+        (["replay", str(INCOMPLETE), "ws://h/ocpp", "--timeout", "inf"], 2, "at most 86400"),
     ],
 )
 def test_bad_input_and_an_unreachable_target_are_one_line(

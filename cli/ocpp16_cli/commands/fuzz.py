@@ -12,7 +12,7 @@ import typer
 
 from ocpp16_cli.exit_codes import ExitCode
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Insecure, Key, Password
+from ocpp16_cli.options import Ca, Cert, Insecure, Key, Password, Timeout
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -74,9 +74,7 @@ def fuzz(
             min=1, max=MAX_CONNECTIONS, metavar="K", help="Connections in parallel, each booted."
         ),
     ] = 4,
-    timeout: Annotated[
-        float, typer.Option(min=0.01, help="Seconds to wait to connect and for each answer.")
-    ] = 5.0,
+    timeout: Timeout = 5.0,
     restart_cmd: Annotated[
         str | None,
         typer.Option(
@@ -177,7 +175,7 @@ def fuzz(
 def _status(live: Live) -> str:
     found = ", ".join(f"{n} {o}" for o, n in live.findings.most_common()) or "none"
     rate = live.cases / live.elapsed if live.elapsed > 0 else 0.0
-    text = f"{live.phase}: {live.cases} cases ({rate:,.0f}/s), {live.calls} frames"
+    text = f"{live.phase}: {live.cases:,} cases ({rate:,.0f}/s), {live.calls:,} frames"
     text += f", {live.connections} connections, findings: {found}"
     return text + (f", {live.restarts} restarts" if live.restarts else "")
 

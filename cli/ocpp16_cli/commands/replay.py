@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ocpp16_cli.main import app
-from ocpp16_cli.options import Ca, Cert, Insecure, Key, Password
+from ocpp16_cli.options import Ca, Cert, Insecure, Key, Password, Timeout
 
 __all__ = ["replay"]
 
@@ -28,9 +28,7 @@ def replay(
     cert: Cert = None,
     key: Key = None,
     insecure: Insecure = False,
-    timeout: Annotated[
-        float, typer.Option(min=0.01, help="Seconds to wait to connect and for each answer.")
-    ] = 5.0,
+    timeout: Timeout = 5.0,
 ) -> None:
     """Send a reproducer's frames again and say whether the finding still happens.
 
