@@ -252,14 +252,18 @@ class Fuzzer:
 
     async def _booted(self, identity: str, rng: random.Random) -> Link | None:
         """A new connection, booted; None when the run is over (the target is gone)."""
-        for _ in range(_CONNECT_TRIES):
-            if self.stopped:
+        assert self._go is not None
+        tries = 0
+        while tries < _CONNECT_TRIES:
+            await self._go.wait()  # not while a culprit is being replayed
+            if self.stopped or time.monotonic() >= self.deadline:
                 return None
             generation = self.generation
             try:
                 link = await open_link(self.where, identity, self.options.timeout)
             except ConnectError:
                 await self._lost_target(generation, None)
+                tries += self.generation == generation  # restarted meanwhile: try afresh
                 continue
             link.generation = generation
             reply = await boot(link, rng, self.options.timeout)
@@ -268,6 +272,7 @@ class Fuzzer:
                 return link
             await link.close()
             await self._lost_target(generation, None)
+            tries += self.generation == generation
         if not self.stopped:
             self.stopped = f"{identity} could not connect and boot {_CONNECT_TRIES} times in a row"
         return None
@@ -281,30 +286,52 @@ class Fuzzer:
             state = await target_state(
                 self.where, f"{self.prefix}-probe", self.options.timeout, self.target
             )
+            if state == "silent" and finding is not None:
+                # The whole target stopped answering: this lost connection is a symptom of
+                # that (a storm's connections not opening, say), whoever's case caused it.
+                observed = f"{finding.observed}; a fresh connection's Heartbeat got no answer"
+                await self._down(attrs.evolve(finding, oracle="hang", observed=observed))
+                return
             if state != "crashed":
                 if finding is not None:
                     self._add(finding)
                 return
-            # Every connection drops with the target, and whichever noticed first is not
-            # necessarily the one that crashed it: the cases in progress are the suspects.
-            suspects = sorted(self.in_flight.values(), key=lambda flight: flight.last_sent)
-            await self._restart_or_stop("crashed (it refuses connections)")
             if finding is None:
+                await self._restart_or_stop(_CRASHED)
                 return
-            crash = attrs.evolve(finding, oracle="crash", observed=_crash_text(finding))
-            if self.target is not None and not self.stopped and len(suspects) > 1:
-                crash = await self._culprit(suspects, crash)
-            self._add(crash)
+            await self._down(attrs.evolve(finding, oracle="crash", observed=_crash_text(finding)))
 
-    async def _culprit(self, suspects: list[_InFlight], crash: Finding) -> Finding:
+    async def _hung(self, generation: int, finding: Finding) -> None:
+        """The whole target stopped answering: restart it, or end the run."""
+        assert self._lock is not None
+        async with self._lock:
+            if self.generation != generation or self.stopped:
+                return  # seen and dealt with by another connection
+            await self._down(finding)
+
+    async def _down(self, finding: Finding) -> None:
+        """The target crashed or hung (``finding.oracle``): restart it (or end the run), and
+        record the finding, blamed on the case that did it. Under the lock.
+
+        Every connection fails with the target, and whichever noticed first is not necessarily
+        the one that brought it down: the cases in progress are the suspects (see _culprit).
+        """
+        suspects = sorted(self.in_flight.values(), key=lambda flight: flight.last_sent)
+        await self._restart_or_stop(_CRASHED if finding.oracle == "crash" else _HUNG)
+        if self.target is not None and not self.stopped and len(suspects) > 1:
+            finding = await self._culprit(suspects, finding)
+        self._add(finding)
+
+    async def _culprit(self, suspects: list[_InFlight], finding: Finding) -> Finding:
         """Replay each suspect case alone on a fresh connection (after a BootNotification),
-        the oldest unanswered first, with the workers paused: the first that crashes the
-        restarted target again is the culprit, named in the finding. When none does alone
-        (it took several connections, or earlier state), ``crash`` stays as it is. Under the
+        the oldest unanswered first, with the workers paused: the first that crashes (or hangs)
+        the restarted target again is the culprit, named in the finding. When none does alone
+        (it took several connections, or earlier state), ``finding`` stays as it is. Under the
         lock, with --restart-cmd."""
         assert self._go is not None and self.target is not None
+        oracle = finding.oracle
         self._go.clear()
-        phase, self.live.phase = self.live.phase, "finding which case crashed the target"
+        phase, self.live.phase = self.live.phase, f"finding which case made the target {oracle}"
         try:
             for suspect in suspects:
                 if any(step.op == "storm" for step in suspect.case.steps) or not suspect.sent:
@@ -317,34 +344,24 @@ class Fuzzer:
                 try:
                     seen = await observe(self.where, [(identity, frames)], timeout, self.target)
                 except ConnectError:
-                    return crash
+                    return finding
                 if seen.oracle in ("crash", "hang"):
-                    await self._restart_or_stop(
-                        f"crashed again, replaying case {suspect.case.index}"
-                    )
-                if seen.oracle == "crash":
+                    again = _CRASHED if seen.oracle == "crash" else _HUNG
+                    await self._restart_or_stop(f"{again}, replaying case {suspect.case.index}")
+                if seen.oracle == oracle:
+                    did = "crashed" if oracle == "crash" else "hung"
                     observed = (
-                        f"{crash.observed}; replayed alone on a fresh connection, this case"
-                        " crashed it again"
+                        f"{finding.observed}; replayed alone on a fresh connection, this case"
+                        f" {did} it again"
                     )
-                    connections = (record(suspect.link),)
-                    finding = self._finding("crash", suspect.case, observed, [suspect.link])
-                    return attrs.evolve(finding, connections=connections)
+                    culprit = self._finding(oracle, suspect.case, observed, [suspect.link])
+                    return attrs.evolve(culprit, connections=(record(suspect.link),))
                 if self.stopped:
-                    return crash
-            return crash
+                    return finding
+            return finding
         finally:
             self.live.phase = phase
             self._go.set()
-
-    async def _hung(self, generation: int, finding: Finding) -> None:
-        """The whole target stopped answering: restart it, or end the run."""
-        assert self._lock is not None
-        async with self._lock:
-            if self.generation != generation or self.stopped:
-                return  # seen and dealt with by another connection
-            self._add(finding)
-            await self._restart_or_stop("hung (a fresh connection gets no answer)")
 
     async def _restart_or_stop(self, what: str) -> None:
         """With --restart-cmd, restart the target; without, end the run. Under the lock."""
@@ -590,6 +607,10 @@ class Fuzzer:
             path = out / file_name(number, finding)
             save(finding, self.where.base, path)
             finding.file = str(path)
+
+
+_CRASHED: Final = "crashed (it refuses connections)"
+_HUNG: Final = "hung (a fresh connection gets no answer)"
 
 
 def _crash_text(finding: Finding) -> str:

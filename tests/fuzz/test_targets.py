@@ -138,29 +138,35 @@ def test_a_crash_is_found_restarted_minimized_to_one_call_and_replayed(tmp_path:
         target.stop()
 
 
-def test_a_crash_seen_by_many_connections_is_blamed_on_the_case_that_caused_it(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("mode", "actions", "seed", "marker"),
+    [
+        ("crash", ("StartTransaction", "StopTransaction"), 3, "222222017"),
+        ("freeze", ("DataTransfer", "Heartbeat"), 1, "%n"),
+    ],
+)
+def test_a_target_that_goes_down_under_many_connections_blames_the_case_that_did_it(
+    tmp_path: Path, mode: str, actions: tuple[str, ...], seed: int, marker: str
 ) -> None:
-    """Eight connections drop together when the target dies, and whichever noticed first is
-    not the culprit: without replaying the suspects, one bug came out as 20 findings named
-    after innocent cases (a structure mutation, an empty id, a stop sent twice)."""
+    """Eight connections fail together when the target dies or freezes, and whichever noticed
+    first is not the culprit: without replaying the suspects, one bug came out as 20 findings
+    named after innocent cases (a structure mutation, an empty id, a binary frame)."""
     port = _free_port()
     url = f"ws://127.0.0.1:{port}/ocpp/fz"
-    command = " ".join(_command("crash", port))
+    command = " ".join(_command(mode, port))
     code, data, output = _fuzz(
-        url, tmp_path, "--actions", "StartTransaction,StopTransaction", "--cases", "600",
-        "--seed", "3", "--connections", "8", "--no-minimize", "--restart-cmd", command,
+        url, tmp_path, "--actions", ",".join(actions), "--cases", "1200", "--seed", str(seed),
+        "--connections", "8", "--no-minimize", "--restart-cmd", command,
     )  # fmt: skip
     assert code == 1, output
-    crashes = _findings(data, "crash")
-    assert crashes and data["restarts"] >= 2, output
-    actions = cp_actions(("StartTransaction", "StopTransaction"))
-    for crash in crashes:
-        # The case a finding names (seed 3, case N) is one that sends the far year itself.
-        case = make_case(3, crash["case"], actions)
-        assert any("222222017" in str(step.data) for step in case.steps), crash["title"]
-        assert crash["observed"].count("crashed") == 2, crash["observed"]  # said once, confirmed
-    assert sum(crash["count"] for crash in crashes) > len(crashes), "crashes seen again count"
+    assert not data["stopped"], data["stopped"]
+    found = _findings(data, "crash" if mode == "crash" else "hang")
+    assert found and data["restarts"] >= 2, output
+    for finding in found:
+        # The case a finding names (seed, case N) is one that sends the culprit itself.
+        case = make_case(seed, finding["case"], cp_actions(actions))
+        assert any(marker in str(step.data) for step in case.steps), finding["title"]
+        assert "replayed alone on a fresh connection" in finding["observed"]
 
 
 @pytest.mark.parametrize(
