@@ -306,6 +306,8 @@ def test_replay_of_a_fixed_bug_says_so_and_exits_0(tmp_path: Path) -> None:
 
 #: A reproducer file that names its format and version and holds nothing else.
 INCOMPLETE = Path(__file__).with_name("incomplete_reproducer.json")
+#: A whole reproducer file: a StartTransaction whose timestamp is in the year 222222017.
+REPRODUCER = Path(__file__).with_name("far_year_reproducer.json")
 
 
 @pytest.mark.parametrize(
@@ -323,6 +325,7 @@ INCOMPLETE = Path(__file__).with_name("incomplete_reproducer.json")
         (["replay", str(INCOMPLETE), "ws://h/ocpp"], 2, 'malformed reproducer: no "connections"'),
         (["fuzz", "ws://h/ocpp/fz", "--timeout", "inf"], 2, "must be at most 86400"),
         (["replay", str(INCOMPLETE), "ws://h/ocpp", "--timeout", "inf"], 2, "at most 86400"),
+        (["replay", str(REPRODUCER), "ftp://h/ocpp"], 2, "invalid URL 'ftp://h/ocpp': use a ws"),
     ],
 )
 def test_bad_input_and_an_unreachable_target_are_one_line(

@@ -43,7 +43,8 @@ def replay(
     from ocpp16.fuzz.reproducer import load
 
     finding, _target = load(file)
-    where, _ = where_of(url.rstrip("/") + "/_", None, password, ca=None if ca is None else str(ca),
+    # "_" stands for the identities, which come from the file: errors show the URL as given.
+    where, _ = where_of(url.rstrip("/"), "_", password, ca=None if ca is None else str(ca),
                         cert=None if cert is None else str(cert),
                         key=None if key is None else str(key), insecure=insecure)  # fmt: skip
     seen = asyncio.run(replay_finding(finding, where, timeout))
