@@ -197,8 +197,5 @@ svg {{ max-width: 100%; height: auto; }}
 
 
 def write_html(report: dict[str, Any], path: Path) -> None:
-    text = render(report)
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"--html {path}: cannot write: {exc.strerror or exc}") from exc
+    """Write the page to ``path``; OSError when it cannot be written."""
+    path.write_text(render(report), encoding="utf-8")

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Final
 
 from ocpp16._text import printable
-from ocpp16.errors import InputError
 from ocpp16.load.fleet import Fleet
 from ocpp16.load.stats import SIMULATED_OUTAGE
 from ocpp16.transport import safe_url
@@ -137,7 +136,5 @@ def json_text(report: dict[str, Any]) -> str:
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:
-    try:
-        path.write_text(json_text(report), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"--json {path}: cannot write: {exc.strerror or exc}") from exc
+    """Write the report to ``path`` as ``--json`` does; OSError when it cannot be written."""
+    path.write_text(json_text(report), encoding="utf-8")

@@ -9,7 +9,6 @@ few seconds otherwise, then the report's tables; ``--json`` and ``--html`` write
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -215,22 +214,12 @@ def load(
 def _write_reports(report: dict[str, Any], json_file: Path | None, html_file: Path | None) -> bool:
     """Write the reports asked for; False when one could not be (said in one line on stderr,
     and the run's summary is still printed: a full run is not lost to a full disk)."""
-    from ocpp16.load.report import json_text
+    from ocpp16.load.html import render, write_html
+    from ocpp16.load.report import json_text, write_json
     from ocpp16_cli.reports import write_reports
 
-    def html_text(report: dict[str, Any]) -> str:
-        from ocpp16.load.html import render
-
-        return render(report)
-
-    def writer(text: Callable[[dict[str, Any]], str]) -> Callable[[dict[str, Any], Path], None]:
-        def write(report: dict[str, Any], path: Path) -> None:
-            path.write_text(text(report), encoding="utf-8")
-
-        return write
-
     return write_reports(
-        report, json_file, html_file, (json_text, writer(json_text)), (html_text, writer(html_text))
+        report, json_file, html_file, (json_text, write_json), (render, write_html)
     )
 
 
