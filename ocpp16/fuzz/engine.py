@@ -354,8 +354,9 @@ class Fuzzer:
                         f"{finding.observed}; replayed alone on a fresh connection, this case"
                         f" {did} it again"
                     )
-                    culprit = self._finding(oracle, suspect.case, observed, [suspect.link])
-                    return attrs.evolve(culprit, connections=(record(suspect.link),))
+                    return self._finding(
+                        oracle, suspect.case, observed, [suspect.link], confirmed=True
+                    )
                 if self.stopped:
                     return finding
             return finding
@@ -548,13 +549,17 @@ class Fuzzer:
 
     # Findings -----------------------------------------------------------------------------------
 
-    def _finding(self, oracle: str, case: Case, observed: str, used: list[Link]) -> Finding:
+    def _finding(
+        self, oracle: str, case: Case, observed: str, used: list[Link], *, confirmed: bool = False
+    ) -> Finding:
+        """The finding of ``case`` on the connections ``used``; ``confirmed``: replaying that
+        case alone showed it to be the culprit, so no other connection's frames are kept."""
         kind, path = case.kind, case.path
         if case.payload is not None and not invalid_paths(case.action, case.payload):
             # The mutations left the payload valid: whatever happened, a valid CALL did it.
             kind, path = VALID_KIND, ""
         connections = tuple(record(link) for link in used)
-        if oracle in ("crash", "dropped"):
+        if oracle in ("crash", "dropped") and not confirmed:
             # The culprit may be another connection's last frames: keep them all, the one that
             # saw it last (ddmin sorts them out).
             budget = RECORD_BYTES // max(len(self.links), 1)
