@@ -10,7 +10,6 @@ bounded log: the reproducer files are written from it. Every buffer here is boun
 from __future__ import annotations
 
 import asyncio
-import base64
 import errno
 import json
 import os
@@ -27,9 +26,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from ocpp16._generated.actions import ACTIONS
-from ocpp16.errors import ConnectError, DNSError, HandshakeError, RefusedError, TLSError
+from ocpp16.errors import ConnectError, HandshakeError, RefusedError, TLSError
 from ocpp16.frames import CALL, CALLERROR, CALLRESULT, SUBPROTOCOL
 from ocpp16.limits import MAX_FRAME_BYTES
+from ocpp16.transport import basic_auth_header, connect_error
 
 __all__ = ["LOG_FRAMES", "UNREADABLE_ID", "Link", "Logged", "Reply", "Where", "open_link"]
 
@@ -217,11 +217,6 @@ def _parse(text: str) -> Any:
         return None
 
 
-def _auth_header(identity: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{identity}:{password}".encode()).decode("ascii")
-    return {"Authorization": f"Basic {token}"}
-
-
 async def open_link(
     where: Where, identity: str, timeout: float, *, auth: str = "given", seed: int = 0
 ) -> Link:
@@ -230,9 +225,10 @@ async def open_link(
     with the HTTP status, TLSError) when the connection cannot be opened."""
     headers: dict[str, str] = {}
     if auth == "given" and where.password is not None:
-        headers = _auth_header(identity, where.password)
+        headers = {"Authorization": basic_auth_header(identity, where.password)}
     elif auth == "wrong":
-        headers = _auth_header(identity, (where.password or "") + _WRONG_SUFFIX)
+        wrong = (where.password or "") + _WRONG_SUFFIX
+        headers = {"Authorization": basic_auth_header(identity, wrong)}
     url = where.url(identity)
     try:
         ws = await connect(
@@ -259,7 +255,7 @@ async def open_link(
     except TimeoutError:
         raise ConnectError(f"{url}: no connection within {timeout:g} s") from None
     except socket.gaierror as exc:  # its errno is no OS error: os.strerror says "Unknown error"
-        raise DNSError(f"cannot resolve the host of {url}: {exc.strerror or exc}") from None
+        raise connect_error(exc, url, timeout, "") from None
     except OSError as exc:
         refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
         why = "connection refused" if refused else os.strerror(exc.errno) if exc.errno else exc
