@@ -258,8 +258,8 @@ def _print_report(report: FuzzReport, *, to_stderr: bool = False) -> None:
     verdict = "FOUND" if report.findings else "NOTHING FOUND"
     if report.interrupted:
         verdict = "INTERRUPTED"
-    text = f"{verdict}: {len(report.findings)} finding(s) in {report.cases} cases"
-    text += f" ({report.calls} frames, {report.cases_per_second:,.0f} cases/s)"
+    text = f"{verdict}: {len(report.findings)} finding(s) in {report.cases:,} cases"
+    text += f" ({report.calls:,} frames, {report.cases_per_second:,.0f} cases/s)"
     text += f" in {report.elapsed_s:.1f} s"
     if report.restarts:
         text += f"; target restarted {report.restarts} time(s)"
